@@ -1,0 +1,50 @@
+// The one interface between the model and whatever the host is: the
+// simulated server, a QEMU virtual machine, or real hardware (GPIO power,
+// hwmon sensors). The model calls in to act; the backend reports back
+// through HostReports. Every backend passes the same conformance suite.
+import type { BootDevice } from '../model/boot.js';
+
+export interface BootChoice {
+  readonly device: BootDevice;
+  readonly mode: 'legacy' | 'uefi';
+}
+
+/** What a backend tells the model about the host. */
+export interface HostReports {
+  /** The host powered itself off (OS shutdown, VM exit, ACPI S5). */
+  poweredOff(reason: string): void;
+  /** The host powered itself on (wake, VM started outside a request). */
+  poweredOn(reason: string): void;
+  /** The host firmware asks which device to boot this time ("Once" is consumed). */
+  takeBootChoice(): BootChoice;
+}
+
+/** A console byte stream of the host (its serial port). */
+export interface HostConsole {
+  /** Bytes typed at the console. */
+  write(data: Uint8Array): void;
+  /** Subscribes to the host's output; returns an unsubscribe function. */
+  onOutput(fn: (data: Uint8Array) => void): () => void;
+  /** Serial break. */
+  sendBreak?(): void;
+}
+
+export interface HostLink {
+  readonly kind: string;
+  /** Called once by the model before any other call. */
+  attach(reports: HostReports): void;
+  powerOn(): void;
+  powerOff(): void;
+  reset(): void;
+  /** Diagnostic interrupt (NMI). */
+  diagnosticInterrupt(): void;
+  /** ACPI power-button request; the host may honour it later via poweredOff. */
+  softOff(): void;
+  /**
+   * Current sensor readings by sensor number (engineering units, null when
+   * unavailable), and the power draw in watts. Called by the scanner.
+   */
+  sample(nowMs: number): { readings: ReadonlyMap<number, number | null>; powerWatts: number };
+  readonly console?: HostConsole;
+  close(): Promise<void>;
+}

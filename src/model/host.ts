@@ -1,0 +1,485 @@
+// One managed host (a server node): its power state machine and what the
+// BMC keeps for it — restart cause, power-on hours, restore policy, boot
+// options, watchdog, sensors, event log, FRU, identify, DCMI power data.
+// Nothing here knows a protocol; front doors translate.
+import type { HostLink, HostReports } from '../backends/link.js';
+import { consumeBootOverride, defaultBootOptions, type BootOptions, type BootOverride } from './boot.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { ModelEvents } from './events.js';
+import { FruDevice, type FruInfo } from './fru.js';
+import type { Persistence } from './persist.js';
+import { OFF, ON, powerStep, type PowerAction, type PowerEffect, type PowerMachineState, type PowerRefusal, type RestartCause } from './power.js';
+import { EventLog, type OverflowPolicy } from './sel.js';
+import { EventReadingType, Sensor, SensorType, type SensorChange, type SensorDef } from './sensors.js';
+import { Watchdog, WatchdogAction, type WatchdogExpiry } from './watchdog.js';
+
+export type RestorePolicy = 'always-off' | 'previous' | 'always-on';
+
+export interface HostSpec {
+  readonly index: number;
+  readonly name: string;
+  readonly sensors: readonly SensorDef[];
+  readonly fru: FruInfo;
+  readonly fruSize: number;
+  readonly selCapacity: number;
+  readonly selOverflow: OverflowPolicy;
+  /** Off interval of a power cycle, ms. */
+  readonly powerCycleIntervalMs: number;
+  /** How long an ACPI soft-off may take before the request lapses, ms. */
+  readonly softOffTimeoutMs: number;
+  readonly systemGuid: Uint8Array;
+  readonly defaultRestorePolicy: RestorePolicy;
+}
+
+export interface PowerLimit {
+  /** 0 no action, 1 hard power off and log, 0x11 log only. */
+  exceptionAction: number;
+  limitWatts: number;
+  correctionMs: number;
+  samplingSeconds: number;
+  active: boolean;
+}
+
+export interface IdentifyState {
+  on: boolean;
+  forced: boolean;
+  /** Monotonic ms when a timed identify ends. */
+  until: number | null;
+}
+
+const GENERATOR_BMC = 0x0020;
+const EVM_REV = 0x04;
+const POWER_SAMPLES = 3600;
+
+interface StoredPower {
+  lastState: 'on' | 'off';
+  policy: RestorePolicy;
+  pohMs: number;
+}
+
+export class Host {
+  readonly index: number;
+  readonly name: string;
+  readonly spec: HostSpec;
+  readonly sel: EventLog;
+  readonly sensors: ReadonlyMap<number, Sensor>;
+  readonly frus: ReadonlyMap<number, FruDevice>;
+  readonly watchdog: Watchdog;
+  readonly link: HostLink;
+  /** ACPI system and device power states (Set/Get ACPI Power State). */
+  acpi = { system: 0x05, device: 0x03 };
+  /** BMC global enables (IPMI v2.0 22.1): bit 3 = system event logging. */
+  globalEnables = 0x08;
+  /** Message flags (22.4): bit 3 = watchdog pre-timeout interrupt occurred. */
+  messageFlags = 0;
+  /** Event receiver address and LUN (29.1); 0xFF disables event messages. */
+  eventReceiver = { address: 0x20, lun: 0 };
+  powerLimit: PowerLimit = { exceptionAction: 0, limitWatts: 0, correctionMs: 1000, samplingSeconds: 1, active: false };
+  /** Power cycle interval, seconds (Set Power Cycle Interval). */
+  powerCycleIntervalS: number;
+  #power: PowerMachineState = OFF;
+  #restartCause: RestartCause = 'unknown';
+  #policy: RestorePolicy;
+  #pohMs = 0;
+  #onSince: number | null = null;
+  #boot: BootOptions;
+  #identify: IdentifyState = { on: false, forced: false, until: null };
+  #identifyTimer: TimerHandle | undefined;
+  #timers: TimerHandle[] = [];
+  #powerSamples: { t: number; w: number }[] = [];
+  #powerCycles = 0;
+  readonly #events: ModelEvents;
+  readonly #clock: Clock;
+  readonly #persist: Persistence;
+  readonly #sensorsByType = new Map<number, Sensor>();
+
+  constructor(opts: { spec: HostSpec; link: HostLink; events: ModelEvents; clock: Clock; persist: Persistence }) {
+    const { spec } = opts;
+    this.index = spec.index;
+    this.name = spec.name;
+    this.spec = spec;
+    this.link = opts.link;
+    this.#events = opts.events;
+    this.#clock = opts.clock;
+    this.#persist = opts.persist;
+    this.powerCycleIntervalS = Math.round(spec.powerCycleIntervalMs / 1000);
+    this.sel = new EventLog({
+      host: spec.index,
+      capacity: spec.selCapacity,
+      overflowPolicy: spec.selOverflow,
+      clock: opts.clock,
+      persist: opts.persist,
+      events: opts.events,
+    });
+    const sensors = new Map<number, Sensor>();
+    for (const def of spec.sensors) {
+      const s = new Sensor(def);
+      sensors.set(def.number, s);
+      if (!this.#sensorsByType.has(def.type)) this.#sensorsByType.set(def.type, s);
+    }
+    this.sensors = sensors;
+    this.#loadSensorConfig();
+    this.frus = new Map([
+      [0, new FruDevice({ id: 0, name: 'Builtin FRU Device', host: spec.index, defaults: spec.fru, size: spec.fruSize, persist: opts.persist, events: opts.events })],
+    ]);
+    const stored = opts.persist.load('power') as StoredPower | undefined;
+    this.#policy = stored?.policy ?? spec.defaultRestorePolicy;
+    this.#pohMs = stored?.pohMs ?? 0;
+    const boot = opts.persist.load('boot') as BootOptions | undefined;
+    this.#boot = boot ? { ...defaultBootOptions(), ...boot } : defaultBootOptions();
+    const dcmi = opts.persist.load('power-limit') as PowerLimit | undefined;
+    if (dcmi) this.powerLimit = dcmi;
+    this.watchdog = new Watchdog({
+      clock: opts.clock,
+      onExpire: (e) => this.#watchdogExpired(e),
+      onPreTimeout: (e) => this.#watchdogPreTimeout(e),
+      onChange: (what) => this.#events.emit({ type: 'watchdog', host: this.index, action: what }),
+    });
+    const reports: HostReports = {
+      poweredOff: (reason) => this.#apply(powerStep(this.#power, { kind: 'host-off' }), reason),
+      poweredOn: (reason) => this.#apply(powerStep(this.#power, { kind: 'host-on' }), reason),
+      takeBootChoice: () => {
+        const c = consumeBootOverride(this.#boot.override);
+        if (c.next !== this.#boot.override) this.setBootOverride(c.next);
+        return { device: c.device, mode: c.mode };
+      },
+    };
+    this.link.attach(reports);
+  }
+
+  // ---- power ---------------------------------------------------------------
+
+  get power(): 'on' | 'off' {
+    return this.#power.current;
+  }
+
+  get powerState(): PowerMachineState {
+    return this.#power;
+  }
+
+  get restartCause(): RestartCause {
+    return this.#restartCause;
+  }
+
+  get restorePolicy(): RestorePolicy {
+    return this.#policy;
+  }
+
+  /** Times the host was powered on or reset since the BMC started. */
+  get powerCycles(): number {
+    return this.#powerCycles;
+  }
+
+  setRestorePolicy(p: RestorePolicy): void {
+    this.#policy = p;
+    this.#savePower();
+    this.#events.emit({ type: 'power-policy', host: this.index });
+  }
+
+  /** Power-on hours counter in minutes. */
+  powerOnMinutes(): number {
+    const running = this.#onSince === null ? 0 : this.#clock.monotonic() - this.#onSince;
+    return Math.floor((this.#pohMs + running) / 60_000);
+  }
+
+  /** Carries out a power action; a refusal names why. */
+  request(action: PowerAction, cause: RestartCause = 'chassis-control'): PowerRefusal | undefined {
+    const step = powerStep(this.#power, { kind: 'request', action, cause });
+    if (!step.ok) return step.reason;
+    this.#apply(step, cause);
+    return undefined;
+  }
+
+  /** Applies the restore policy once, when the BMC starts. */
+  applyRestorePolicy(): void {
+    const stored = this.#persist.load('power') as StoredPower | undefined;
+    if (this.#policy === 'always-on') this.request('on', 'policy-always-on');
+    else if (this.#policy === 'previous' && stored?.lastState === 'on') this.request('on', 'policy-previous');
+  }
+
+  #apply(step: ReturnType<typeof powerStep>, cause: string): void {
+    if (!step.ok) return;
+    this.#power = step.state;
+    for (const e of step.effects) this.#effect(e, cause);
+  }
+
+  #effect(e: PowerEffect, cause: string): void {
+    switch (e.kind) {
+      case 'backend-on':
+        this.link.powerOn();
+        return;
+      case 'backend-off':
+        this.link.powerOff();
+        return;
+      case 'backend-reset':
+        this.link.reset();
+        return;
+      case 'backend-nmi':
+        this.link.diagnosticInterrupt();
+        return;
+      case 'backend-soft-off':
+        this.link.softOff();
+        return;
+      case 'start-cycle-timer':
+        this.#timers.push(
+          this.#clock.setTimeout(() => this.#apply(powerStep(this.#power, { kind: 'cycle-interval-elapsed' }), 'power cycle'), this.powerCycleIntervalS * 1000),
+        );
+        return;
+      case 'start-soft-off-timer':
+        this.#timers.push(
+          this.#clock.setTimeout(() => this.#apply(powerStep(this.#power, { kind: 'soft-off-timeout' }), 'soft-off timeout'), this.spec.softOffTimeoutMs),
+        );
+        return;
+      case 'cancel-timers':
+        for (const t of this.#timers) t.cancel();
+        this.#timers = [];
+        return;
+      case 'restart-cause':
+        this.#restartCause = e.cause;
+        return;
+      case 'changed':
+        this.#powerChanged(e.to, cause);
+        return;
+      case 'reset':
+        this.#powerCycles++;
+        this.#events.emit({ type: 'host-reset', host: this.index, cause });
+        return;
+    }
+  }
+
+  #powerChanged(to: 'on' | 'off', cause: string): void {
+    const now = this.#clock.monotonic();
+    if (to === 'on') {
+      this.#onSince = now;
+      this.#powerCycles++;
+      this.acpi = { system: 0x00, device: 0x00 };
+    } else {
+      if (this.#onSince !== null) this.#pohMs += now - this.#onSince;
+      this.#onSince = null;
+      this.acpi = { system: 0x05, device: 0x03 };
+      this.watchdog.stop();
+    }
+    this.#savePower();
+    this.#events.emit({ type: 'power', host: this.index, state: to, cause });
+  }
+
+  #savePower(): void {
+    const running = this.#onSince === null ? 0 : this.#clock.monotonic() - this.#onSince;
+    this.#persist.save('power', { lastState: this.#power.current, policy: this.#policy, pohMs: this.#pohMs + running } satisfies StoredPower);
+  }
+
+  // ---- boot ----------------------------------------------------------------
+
+  get boot(): Readonly<BootOptions> {
+    return this.#boot;
+  }
+
+  setBootOverride(o: BootOverride): void {
+    this.#boot = { ...this.#boot, override: { ...o } };
+    this.#saveBoot();
+  }
+
+  setBootOptions(change: Partial<BootOptions>): void {
+    this.#boot = { ...this.#boot, ...change };
+    this.#saveBoot();
+  }
+
+  #saveBoot(): void {
+    this.#persist.save('boot', this.#boot);
+    this.#events.emit({ type: 'boot-options', host: this.index });
+  }
+
+  // ---- identify ------------------------------------------------------------
+
+  get identify(): Readonly<IdentifyState> {
+    if (this.#identify.until !== null && this.#clock.monotonic() >= this.#identify.until) {
+      this.#identify = { on: false, forced: false, until: null };
+    }
+    return this.#identify;
+  }
+
+  /** Turns identify on for a time (seconds), on until turned off (forced), or off. */
+  setIdentify(mode: { seconds: number } | 'force-on' | 'off'): void {
+    this.#identifyTimer?.cancel();
+    this.#identifyTimer = undefined;
+    if (mode === 'off' || (typeof mode === 'object' && mode.seconds === 0)) {
+      this.#identify = { on: false, forced: false, until: null };
+    } else if (mode === 'force-on') {
+      this.#identify = { on: true, forced: true, until: null };
+    } else {
+      this.#identify = { on: true, forced: false, until: this.#clock.monotonic() + mode.seconds * 1000 };
+      this.#identifyTimer = this.#clock.setTimeout(() => {
+        this.#identify = { on: false, forced: false, until: null };
+        this.#events.emit({ type: 'identify', host: this.index, on: false });
+      }, mode.seconds * 1000);
+    }
+    this.#events.emit({ type: 'identify', host: this.index, on: this.#identify.on });
+  }
+
+  // ---- sensors -------------------------------------------------------------
+
+  sensorOfType(type: number): Sensor | undefined {
+    return this.#sensorsByType.get(type);
+  }
+
+  /** Takes one sample from the backend: readings, threshold events, power. */
+  scan(): void {
+    const now = this.#clock.now();
+    const { readings, powerWatts } = this.link.sample(now);
+    for (const [num, value] of readings) {
+      const s = this.sensors.get(num);
+      if (!s || !s.isThreshold) continue;
+      const before = s.raw;
+      const changes = s.setValue(value);
+      if (s.raw !== before) this.#events.emit({ type: 'reading', host: this.index, sensor: num, value: s.value });
+      this.#logChanges(s, changes);
+    }
+    this.#powerSamples.push({ t: now, w: powerWatts });
+    if (this.#powerSamples.length > POWER_SAMPLES) this.#powerSamples.shift();
+  }
+
+  /** Sets a discrete sensor's state bits (intrusion, presence) and logs what changed. */
+  setDiscrete(sensor: number, states: number): void {
+    const s = this.sensors.get(sensor);
+    if (!s || s.isThreshold) return;
+    this.#logChanges(s, s.setStates(states));
+  }
+
+  /** Records events a sensor change caused, as the SEL and subscribers see them. */
+  #logChanges(s: Sensor, changes: readonly SensorChange[]): void {
+    for (const c of changes) {
+      const offset = c.kind === 'threshold' ? c.change.offset : c.offset;
+      const assertion = c.kind === 'threshold' ? c.change.assertion : c.assertion;
+      if (c.kind === 'threshold') this.#events.emit({ type: 'threshold', host: this.index, sensor: s.def.number, offset, assertion });
+      const enabled = s.enables.allEvents && ((assertion ? s.enables.assertion : s.enables.deassertion) & (1 << offset)) !== 0;
+      if (!enabled || (this.globalEnables & 0x08) === 0) continue;
+      const data: [number, number, number] =
+        c.kind === 'threshold' ? [0x50 | offset, c.raw & 0xff, c.thresholdRaw & 0xff] : [offset, 0xff, 0xff];
+      this.sel.addSystemEvent({
+        generatorId: GENERATOR_BMC,
+        evmRev: EVM_REV,
+        sensorType: s.def.type,
+        sensorNumber: s.def.number,
+        eventDirType: (assertion ? 0 : 0x80) | s.def.eventReadingType,
+        eventData: data,
+      });
+    }
+  }
+
+  /** Persists thresholds, hysteresis and event enables set over a front door. */
+  sensorConfigChanged(sensor: Sensor): void {
+    const cfg: Record<number, unknown> = (this.#persist.load('sensor-config') as Record<number, unknown> | undefined) ?? {};
+    cfg[sensor.def.number] = { thresholds: sensor.thresholdsRaw, hysteresis: sensor.hysteresis, enables: sensor.enables };
+    this.#persist.save('sensor-config', cfg);
+    this.#logChanges(sensor, sensor.reevaluate());
+    this.#events.emit({ type: 'sensor-config', host: this.index, sensor: sensor.def.number });
+  }
+
+  /** Re-arms a sensor: current conditions are logged again. */
+  rearm(sensor: Sensor): void {
+    this.#logChanges(sensor, sensor.rearm());
+  }
+
+  #loadSensorConfig(): void {
+    const cfg = this.#persist.load('sensor-config') as
+      | Record<string, { thresholds: Sensor['thresholdsRaw']; hysteresis: Sensor['hysteresis']; enables: Sensor['enables'] }>
+      | undefined;
+    if (!cfg) return;
+    for (const [num, c] of Object.entries(cfg)) {
+      const s = this.sensors.get(Number(num));
+      if (!s) continue;
+      s.thresholdsRaw = c.thresholds;
+      s.hysteresis = c.hysteresis;
+      s.enables = c.enables;
+    }
+  }
+
+  // ---- power metering (DCMI) -------------------------------------------------
+
+  /** Power statistics over the last `periodS` seconds (all samples when 0). */
+  powerStats(periodS = 0): { current: number; min: number; max: number; average: number; periodMs: number; timestamp: number } {
+    const now = this.#clock.now();
+    const samples = periodS > 0 ? this.#powerSamples.filter((s) => now - s.t <= periodS * 1000) : this.#powerSamples;
+    if (samples.length === 0) {
+      const w = this.link.sample(now).powerWatts;
+      return { current: w, min: w, max: w, average: w, periodMs: 0, timestamp: Math.floor(now / 1000) };
+    }
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    for (const s of samples) {
+      min = Math.min(min, s.w);
+      max = Math.max(max, s.w);
+      sum += s.w;
+    }
+    return {
+      current: samples[samples.length - 1]!.w,
+      min,
+      max,
+      average: sum / samples.length,
+      periodMs: now - samples[0]!.t,
+      timestamp: Math.floor(now / 1000),
+    };
+  }
+
+  setPowerLimit(p: PowerLimit): void {
+    this.powerLimit = { ...p };
+    this.#persist.save('power-limit', this.powerLimit);
+    this.#events.emit({ type: 'dcmi', host: this.index });
+  }
+
+  // ---- watchdog --------------------------------------------------------------
+
+  #watchdogSensorNumber(): number {
+    return this.sensorOfType(SensorType.Watchdog2)?.def.number ?? 0xff;
+  }
+
+  #watchdogPreTimeout(e: WatchdogExpiry): void {
+    this.messageFlags |= 0x08;
+    this.#events.emit({ type: 'watchdog', host: this.index, action: 'pretimeout' });
+    if (e.dontLog) return;
+    this.sel.addSystemEvent({
+      generatorId: GENERATOR_BMC,
+      evmRev: EVM_REV,
+      sensorType: SensorType.Watchdog2,
+      sensorNumber: this.#watchdogSensorNumber(),
+      eventDirType: EventReadingType.SensorSpecific,
+      eventData: [0xc8, ((e.preTimeoutInterrupt & 0x0f) << 4) | (e.timerUse & 0x0f), 0xff],
+    });
+  }
+
+  #watchdogExpired(e: WatchdogExpiry): void {
+    this.#events.emit({ type: 'watchdog', host: this.index, action: 'expired' });
+    if (!e.dontLog) {
+      this.sel.addSystemEvent({
+        generatorId: GENERATOR_BMC,
+        evmRev: EVM_REV,
+        sensorType: SensorType.Watchdog2,
+        sensorNumber: this.#watchdogSensorNumber(),
+        eventDirType: EventReadingType.SensorSpecific,
+        eventData: [0xc0 | (e.action & 0x0f), ((e.preTimeoutInterrupt & 0x0f) << 4) | (e.timerUse & 0x0f), 0xff],
+      });
+    }
+    switch (e.action) {
+      case WatchdogAction.HardReset:
+        this.request('reset', 'watchdog');
+        return;
+      case WatchdogAction.PowerDown:
+        this.request('off', 'watchdog');
+        return;
+      case WatchdogAction.PowerCycle:
+        this.request('cycle', 'watchdog');
+        return;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.#timers) t.cancel();
+    this.#identifyTimer?.cancel();
+    this.watchdog.stop();
+    if (this.#onSince !== null) this.#savePower();
+    await this.link.close();
+  }
+}
+
+export { ON, OFF };
