@@ -15,6 +15,8 @@ export interface HostReports {
   poweredOff(reason: string): void;
   /** The host powered itself on (wake, VM started outside a request). */
   poweredOn(reason: string): void;
+  /** The host restarted itself (OS reboot, SysRq, guest reset) while staying on. */
+  restarted(reason: string): void;
   /** The host firmware asks which device to boot this time ("Once" is consumed). */
   takeBootChoice(): BootChoice;
 }

@@ -138,6 +138,11 @@ export class Host {
     const reports: HostReports = {
       poweredOff: (reason) => this.#apply(powerStep(this.#power, { kind: 'host-off' }), reason),
       poweredOn: (reason) => this.#apply(powerStep(this.#power, { kind: 'host-on' }), reason),
+      restarted: (reason) => {
+        if (this.#power.current !== 'on') return;
+        this.#restartCause = 'soft-reset';
+        this.#effect({ kind: 'reset' }, reason);
+      },
       takeBootChoice: () => {
         const c = consumeBootOverride(this.#boot.override);
         if (c.next !== this.#boot.override) this.setBootOverride(c.next);

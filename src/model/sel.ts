@@ -243,8 +243,10 @@ export class EventLog {
     return this.add(0x02, encodeSystemEvent({ ...e, timestamp: 0 }));
   }
 
+  // A delete or a clear cancels the reservation (IPMI v2.0 31.4).
   delete(id: number): boolean {
     if (!this.#records.delete(id)) return false;
+    this.#reservation = 0;
     this.#lastErase = this.time();
     this.#save();
     this.#events.emit({ type: 'sel-deleted', host: this.#host, recordId: id });
@@ -253,6 +255,7 @@ export class EventLog {
 
   clear(): void {
     this.#records.clear();
+    this.#reservation = 0;
     this.#overflow = false;
     this.#lastErase = this.time();
     this.#save();

@@ -1,0 +1,136 @@
+// Command-line options and environment: the only place argv and env are
+// read. Produces one validated Options object or a UsageError with a message
+// for the user.
+import { parseArgs } from 'node:util';
+import type { LogLevel } from '../log.js';
+
+export interface Options {
+  profile: string | undefined;
+  stateDir: string;
+  listen: string;
+  ipmiPort: number;
+  hosts: number | undefined;
+  adminUser: string;
+  adminPassword: string | undefined;
+  logLevel: LogLevel;
+  logFormat: 'text' | 'json';
+  allowCipher0: boolean;
+  allowIpmi15None: boolean;
+  allowIpmi15Password: boolean;
+  sessionTimeoutS: number;
+  help: boolean;
+  version: boolean;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'USAGE';
+}
+
+export const DEFAULT_IPMI_PORT = 6230;
+
+export const HELP = `Usage: tsbmc [options]
+
+Starts a baseboard management controller. Without --profile it manages the
+built-in simulated 1U server; IPMI over LAN listens on UDP.
+
+Options:
+  --profile FILE          platform profile (JSON; see docs/PROFILES.md).
+                          Default: the built-in simulated 1U server.
+  --state-dir DIR         where the SEL, users, settings and keys are kept
+                          (created mode 0700). Default: ./state
+  --listen ADDR           address to listen on. Default: 127.0.0.1
+  --ipmi-port N           IPMI-over-LAN UDP port (RMCP); host i of a multi-node
+                          chassis listens on N + i. Default: ${DEFAULT_IPMI_PORT}
+                          (623 needs root or CAP_NET_BIND_SERVICE)
+  --hosts N               number of hosts (server nodes) in the chassis,
+                          overriding the profile
+  --admin-user NAME       administrator account name (user slot 2). Default: admin
+  --admin-password PW     administrator password (also TSBMC_ADMIN_PASSWORD).
+                          Without one, the first start generates a password,
+                          prints it once and stores it.
+  --session-timeout S     IPMI session idle timeout in seconds. Default: 60
+  --allow-cipher-0        offer RMCP+ cipher suite 0 (no authentication at all)
+  --allow-ipmi15-none     accept IPMI v1.5 sessions with authentication type none
+  --allow-ipmi15-password accept IPMI v1.5 straight-password authentication
+  --log-level LEVEL       debug, info, warn, error or silent. Default: info
+  --log-format FORMAT     text or json. Default: text
+  -h, --help              show this help
+  -V, --version           show the version
+
+Environment:
+  TSBMC_ADMIN_PASSWORD    as --admin-password (the option wins)
+
+Example:
+  tsbmc --state-dir /var/lib/tsbmc --listen 0.0.0.0 --ipmi-port 623
+  ipmitool -I lanplus -H 127.0.0.1 -p ${DEFAULT_IPMI_PORT} -U admin -P PASSWORD chassis status
+`;
+
+function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} takes a whole number, not "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        profile: { type: 'string' },
+        'state-dir': { type: 'string' },
+        listen: { type: 'string' },
+        'ipmi-port': { type: 'string' },
+        hosts: { type: 'string' },
+        'admin-user': { type: 'string' },
+        'admin-password': { type: 'string' },
+        'session-timeout': { type: 'string' },
+        'allow-cipher-0': { type: 'boolean' },
+        'allow-ipmi15-none': { type: 'boolean' },
+        'allow-ipmi15-password': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const logLevel = (values['log-level'] ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
+    throw new UsageError(`--log-level must be debug, info, warn, error or silent, not "${logLevel}"`);
+  }
+  const logFormat = values['log-format'] ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format must be text or json`);
+  const adminUser = values['admin-user'] ?? 'admin';
+  if (adminUser.length === 0 || Buffer.byteLength(adminUser, 'latin1') > 16 || !/^[\x21-\x7e]+$/.test(adminUser)) {
+    throw new UsageError('--admin-user must be 1 to 16 printable ASCII characters without spaces');
+  }
+  const adminPassword = values['admin-password'] ?? env.TSBMC_ADMIN_PASSWORD;
+  if (adminPassword !== undefined && (adminPassword.length === 0 || Buffer.byteLength(adminPassword, 'latin1') > 20)) {
+    throw new UsageError('the admin password must be 1 to 20 characters (IPMI passwords are at most 20 bytes)');
+  }
+  return {
+    profile: values.profile,
+    stateDir: values['state-dir'] ?? 'state',
+    listen: values.listen ?? '127.0.0.1',
+    ipmiPort: intOption('ipmi-port', values['ipmi-port'], 0, 65535) ?? DEFAULT_IPMI_PORT,
+    hosts: intOption('hosts', values.hosts, 1, 64),
+    adminUser,
+    adminPassword,
+    logLevel,
+    logFormat,
+    allowCipher0: values['allow-cipher-0'] ?? false,
+    allowIpmi15None: values['allow-ipmi15-none'] ?? false,
+    allowIpmi15Password: values['allow-ipmi15-password'] ?? false,
+    sessionTimeoutS: intOption('session-timeout', values['session-timeout'], 5, 3600) ?? 60,
+    help: values.help ?? false,
+    version: values.version ?? false,
+  };
+}

@@ -1,0 +1,136 @@
+// Storage commands against the test BMC: FRU, SDR repository and SEL, with
+// request bytes written from IPMI v2.0 sections 31, 33 and 34 by hand.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { makeTestBmc } from '../../model/testing.js';
+import type { IpmiContext } from '../context.js';
+import { CommandRegistry } from '../registry.js';
+import { storageCommands } from './storage.js';
+
+function setup() {
+  const t = makeTestBmc();
+  const registry = new CommandRegistry().register(storageCommands);
+  const host = t.bmc.hosts[0]!;
+  const ctx: IpmiContext = { bmc: t.bmc, host, channel: 1, privilege: 4 };
+  const call = async (cmd: number, data: number[]) => {
+    const r = await registry.dispatch({ netFn: 0x0a, cmd, data: Uint8Array.from(data) }, ctx);
+    return { cc: r.cc, data: [...r.data] };
+  };
+  return { ...t, host, ctx, registry, call };
+}
+
+const ok = (data: number[]) => ({ cc: 0, data });
+const err = (cc: number) => ({ cc, data: [] });
+const le32 = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff];
+const sysEvent = (d1: number) => [0x00, 0x00, 0x02, 0, 0, 0, 0, 0x41, 0x00, 0x04, 0x01, 0x30, 0x01, d1, 0xff, 0xff];
+
+test('FRU: area info, read, write then read back', async () => {
+  const { call } = setup();
+  assert.deepEqual(await call(0x10, [0x00]), ok([0x00, 0x02, 0x00]));
+  assert.deepEqual(await call(0x10, [0x01]), err(0xcb));
+  assert.deepEqual(await call(0x11, [0x00, 0x00, 0x00, 0x01]), ok([0x01, 0x01]));
+  assert.deepEqual(await call(0x12, [0x00, 0xf0, 0x01, 0xde, 0xad, 0xbe]), ok([0x03]));
+  assert.deepEqual(await call(0x11, [0x00, 0xf0, 0x01, 0x03]), ok([0x03, 0xde, 0xad, 0xbe]));
+  // writes past the end are cut; reads past the end return what exists
+  assert.deepEqual(await call(0x12, [0x00, 0xfe, 0x01, 0x01, 0x02, 0x03]), ok([0x02]));
+  assert.deepEqual(await call(0x11, [0x00, 0xfe, 0x01, 0x10]), ok([0x02, 0x01, 0x02]));
+  assert.deepEqual(await call(0x11, [0x00, 0x00, 0x02, 0x01]), err(0xc9));
+  assert.deepEqual(await call(0x12, [0x00, 0x00, 0x02, 0x01]), err(0xc9));
+  assert.deepEqual(await call(0x12, [0x00, 0x00, 0x00]), err(0xc7));
+  assert.deepEqual(await call(0x11, [0x00, 0x00, 0x00]), err(0xc7));
+});
+
+test('SDR repository info, allocation, reserve and Get SDR', async () => {
+  const { call, bmc } = setup();
+  const t = le32(Math.floor(bmc.startedAt / 1000));
+  assert.deepEqual(await call(0x20, []), ok([0x51, 0x06, 0x00, 0x00, 0x00, ...t, ...t, 0x03]));
+  assert.deepEqual((await call(0x21, [])).data.slice(2), [0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04]);
+  assert.deepEqual(await call(0x22, []), ok([0x01, 0x00]));
+  assert.deepEqual(await call(0x22, []), ok([0x02, 0x00]));
+  // header of the first record with no reservation (offset 0)
+  assert.deepEqual(await call(0x23, [0x00, 0x00, 0x00, 0x00, 0x00, 0x05]), ok([0x02, 0x00, 0x01, 0x00, 0x51, 0x01, 0x33]));
+  // the stale reservation 1 no longer allows partial reads
+  assert.deepEqual(await call(0x23, [0x01, 0x00, 0x02, 0x00, 0x05, 0x03]), err(0xc5));
+  assert.deepEqual(await call(0x23, [0x02, 0x00, 0x02, 0x00, 0x05, 0x03]), ok([0x03, 0x00, 0x20, 0x00, 0x30]));
+  // whole record; last record by FFFFh
+  const whole = await call(0x23, [0x00, 0x00, 0x02, 0x00, 0x00, 0xff]);
+  assert.equal(whole.data.length, 2 + 51);
+  const last = await call(0x23, [0x00, 0x00, 0xff, 0xff, 0x00, 0xff]);
+  assert.deepEqual(last.data.slice(0, 6), [0xff, 0xff, 0x06, 0x00, 0x51, 0x12]);
+  assert.deepEqual(await call(0x23, [0x00, 0x00, 0x07, 0x00, 0x00, 0xff]), err(0xcb));
+  assert.deepEqual(await call(0x23, [0x02, 0x00, 0x02, 0x00, 0x40, 0x01]), err(0xc9));
+  assert.deepEqual(await call(0x23, [0x00, 0x00, 0x02, 0x00, 0x00, 0xfe]), err(0xca));
+  assert.deepEqual(await call(0x23, [0x00, 0x00, 0x02, 0x00, 0x00]), err(0xc7));
+  assert.deepEqual(await call(0x23, [0x00, 0x00, 0x02, 0x00, 0x00, 0xff, 0x00]), err(0xc7));
+});
+
+test('SEL info, add, get, delete with reservations, clear', async () => {
+  const { call, clock } = setup();
+  assert.deepEqual(await call(0x40, []), ok([0x51, 0x00, 0x00, 0x00, 0x04, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0b]));
+  assert.deepEqual(await call(0x41, []), ok([0x40, 0x00, 0x10, 0x00, 0x40, 0x00, 0x40, 0x00, 0x01]));
+  assert.deepEqual(await call(0x43, [0, 0, 0, 0, 0, 0xff]), err(0xcb));
+  assert.deepEqual(await call(0x44, sysEvent(0x01)), ok([0x01, 0x00]));
+  assert.deepEqual(await call(0x44, sysEvent(0x02)), ok([0x02, 0x00]));
+  assert.deepEqual(await call(0x44, sysEvent(0x02).slice(0, 15)), err(0xc7));
+  const ts = le32(Math.floor(clock.now() / 1000));
+  assert.deepEqual(await call(0x40, []), ok([0x51, 0x02, 0x00, 0xe0, 0x03, ...ts, 0xff, 0xff, 0xff, 0xff, 0x0b]));
+  assert.deepEqual(await call(0x43, [0, 0, 0, 0, 0, 0xff]), ok([0x02, 0x00, 0x01, 0x00, 0x02, ...ts, 0x41, 0x00, 0x04, 0x01, 0x30, 0x01, 0x01, 0xff, 0xff]));
+  assert.deepEqual(await call(0x43, [0, 0, 0x02, 0, 0, 0x03]), ok([0xff, 0xff, 0x02, 0x00, 0x02]));
+  assert.deepEqual(await call(0x43, [0, 0, 0xff, 0xff, 0, 0x03]), ok([0xff, 0xff, 0x02, 0x00, 0x02]));
+  // partial reads need the reservation
+  assert.deepEqual(await call(0x43, [0, 0, 0x01, 0, 13, 3]), err(0xc5));
+  const r1 = (await call(0x42, [])).data;
+  const r2 = (await call(0x42, [])).data;
+  assert.deepEqual(r2, [0x02, 0x00]);
+  assert.deepEqual(await call(0x43, [...r2, 0x01, 0, 13, 0xff]), ok([0x02, 0x00, 0x01, 0xff, 0xff]));
+  assert.deepEqual(await call(0x43, [...r2, 0x01, 0, 17, 0x01]), err(0xc9));
+  // delete: a stale reservation is refused
+  assert.deepEqual(await call(0x46, [...r1, 0x01, 0x00]), err(0xc5));
+  assert.deepEqual(await call(0x46, [...r2, 0x01, 0x00]), ok([0x01, 0x00]));
+  // a delete cancels the reservation (IPMI v2.0 31.4)
+  assert.deepEqual(await call(0x46, [...r2, 0x01, 0x00]), err(0xc5));
+  const r3 = [...(await call(0x42, [])).data];
+  assert.deepEqual(await call(0x46, [...r3, 0x01, 0x00]), err(0xcb));
+  assert.deepEqual(await call(0x46, [...r3, 0x00]), err(0xc7));
+  // clear
+  assert.deepEqual(await call(0x47, [...r3, 0x43, 0x4c, 0x53, 0xaa]), err(0xcc));
+  assert.deepEqual(await call(0x47, [...r1, 0x43, 0x4c, 0x52, 0xaa]), err(0xc5));
+  assert.deepEqual(await call(0x47, [...r3, 0x43, 0x4c, 0x52, 0x01]), err(0xcc));
+  assert.deepEqual(await call(0x47, [...r3, 0x43, 0x4c, 0x52, 0xaa]), ok([0x01]));
+  // the clear cancelled r3 as well
+  assert.deepEqual(await call(0x47, [...r3, 0x43, 0x4c, 0x52, 0x00]), err(0xc5));
+  assert.deepEqual((await call(0x40, [])).data.slice(1, 3), [0x00, 0x00]);
+});
+
+test('a full SEL answers C4h and sets the overflow flag', async () => {
+  const { call } = setup();
+  for (let i = 0; i < 64; i++) assert.equal((await call(0x44, sysEvent(i))).cc, 0);
+  assert.deepEqual(await call(0x44, sysEvent(0x40)), err(0xc4));
+  assert.equal((await call(0x40, [])).data[13], 0x8b);
+});
+
+test('SEL time and UTC offset', async () => {
+  const { call } = setup();
+  assert.deepEqual(await call(0x49, [0x00, 0x00, 0x00, 0x60]), ok([]));
+  assert.deepEqual(await call(0x48, []), ok([0x00, 0x00, 0x00, 0x60]));
+  assert.deepEqual(await call(0x49, [0x00, 0x00, 0x00]), err(0xc7));
+  assert.deepEqual(await call(0x5c, []), ok([0xff, 0x07]));
+  assert.deepEqual(await call(0x5d, [0xc4, 0xff]), ok([])); // -60 minutes
+  assert.deepEqual(await call(0x5c, []), ok([0xc4, 0xff]));
+  assert.deepEqual(await call(0x5d, [0xa1, 0x05]), err(0xc9)); // 1441
+  assert.deepEqual(await call(0x5d, [0xff]), err(0xc7));
+});
+
+test('Get SDR and Get SEL Entry never answer FFh (property)', async () => {
+  const { registry, ctx, call } = setup();
+  await call(0x44, sysEvent(1));
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(0x23, 0x43), fc.uint8Array({ maxLength: 9 }), async (cmd, data) => {
+      const r = await registry.dispatch({ netFn: 0x0a, cmd, data }, ctx);
+      assert.notEqual(r.cc, 0xff);
+      if (data.length !== 6) assert.equal(r.cc, 0xc7);
+    }),
+    { numRuns: 2000 },
+  );
+});

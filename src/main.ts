@@ -1,0 +1,207 @@
+// Composition root: loads the profile, opens the state store, builds the
+// model and its backends, wires the front doors (IPMI over LAN) and the
+// sensor scanner. `startBmc` can run many times in one process (a rack).
+import { randomBytes, randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { SimHost } from './backends/sim/sim-host.js';
+import type { HostLink } from './backends/link.js';
+import { DEFAULT_PROFILE_PATH, hostSpec, loadProfile, simBehaviour, sensorDef, type Profile } from './config/profile.js';
+import type { Options } from './config/options.js';
+import { createRegistry } from './ipmi/commands/index.js';
+import { Channel } from './ipmi/constants.js';
+import type { CommandRegistry } from './ipmi/registry.js';
+import type { Logger } from './log.js';
+import { Bmc, type BmcSpec } from './model/bmc.js';
+import { systemClock, type Clock } from './model/clock.js';
+import { scoped, type Persistence } from './model/persist.js';
+import { defaultSecurityPolicy } from './model/security.js';
+import { LanEndpoint } from './rmcp/lan-endpoint.js';
+import { FileStore, KeyedSecretBox } from './store/index.js';
+
+export interface RunningBmc {
+  readonly bmc: Bmc;
+  readonly profile: Profile;
+  readonly endpoints: readonly LanEndpoint[];
+  /** Set only when this start generated the administrator password. */
+  readonly generatedPassword: string | undefined;
+  stop(): Promise<void>;
+}
+
+export class StartError extends Error {
+  override readonly name = 'StartError';
+  constructor(
+    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+export function generatePassword(length = 16): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
+  return s;
+}
+
+/** Identity generated at first start and kept: GUIDs and the MAC address. */
+interface Identity {
+  deviceGuid: string;
+  systemGuids: string[];
+  mac: string;
+}
+
+function identity(persist: Persistence, hosts: number): Identity {
+  const stored = persist.load('identity') as Identity | undefined;
+  const id: Identity = stored ?? {
+    deviceGuid: randomBytes(16).toString('hex'),
+    systemGuids: [],
+    mac: [0x02, ...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0')).join(':'),
+  };
+  let changed = !stored;
+  while (id.systemGuids.length < hosts) {
+    id.systemGuids.push(randomBytes(16).toString('hex'));
+    changed = true;
+  }
+  if (changed) persist.save('identity', id);
+  return id;
+}
+
+function firmwareParts(v: string): { major: number; minor: number } {
+  const [major = '0', minor = '0'] = v.split('.');
+  return { major: Number(major), minor: Number(minor) };
+}
+
+/** One BMC over a state store: the model, its backends and its LAN endpoints. */
+export async function startBmc(opts: {
+  options: Options;
+  log: Logger;
+  clock?: Clock;
+  registry?: CommandRegistry;
+  /** Prefix of this BMC's keys in the store (a rack of BMCs shares one). */
+  name?: string;
+}): Promise<RunningBmc> {
+  const { options, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const profile = loadProfile(options.profile ?? DEFAULT_PROFILE_PATH);
+  if (options.hosts !== undefined) profile.chassis.hosts = options.hosts;
+  const store = FileStore.open(options.stateDir, log.child('store'));
+  const box = KeyedSecretBox.openOrCreate(join(options.stateDir, 'secret.key'));
+  const persist = scoped(store, opts.name ?? 'bmc0');
+  const ident = identity(persist, profile.chassis.hosts);
+  const fw = firmwareParts(profile.bmc.firmwareVersion);
+  const security = {
+    ...defaultSecurityPolicy(),
+    allowCipher0: options.allowCipher0,
+    allowIpmi15None: options.allowIpmi15None,
+    allowIpmi15Password: options.allowIpmi15Password,
+    sessionTimeoutMs: options.sessionTimeoutS * 1000,
+  };
+  const spec: BmcSpec = {
+    name: opts.name ?? profile.name,
+    device: {
+      deviceId: profile.bmc.deviceId,
+      deviceRevision: profile.bmc.deviceRevision,
+      firmwareMajor: fw.major,
+      firmwareMinor: fw.minor,
+      manufacturerId: profile.bmc.manufacturerId,
+      productId: profile.bmc.productId,
+      auxFirmware: [0, 0, 0, 0],
+      guid: new Uint8Array(Buffer.from(ident.deviceGuid, 'hex')),
+      firmwareVersion: profile.bmc.firmwareVersion,
+    },
+    maxUsers: profile.bmc.maxUsers,
+    mac: ident.mac,
+    hosts: Array.from({ length: profile.chassis.hosts }, (_, i) =>
+      hostSpec(profile, i, new Uint8Array(Buffer.from(ident.systemGuids[i]!, 'hex'))),
+    ),
+    security,
+    ipmiPort: options.ipmiPort,
+  };
+  const links: HostLink[] = spec.hosts.map(
+    (h) =>
+      new SimHost({
+        sensors: profile.host.sensors.map((s) => ({ def: sensorDef(s), sim: simBehaviour(s) })),
+        clock,
+        seed: h.index + 1,
+        powerIdleWatts: profile.host.power.idleWatts,
+        powerMaxWatts: profile.host.power.maxWatts,
+        powerStandbyWatts: profile.host.power.standbyWatts,
+        bootMs: profile.host.bootSeconds * 1000,
+        shutdownMs: profile.host.shutdownSeconds * 1000,
+        hostname: profile.chassis.hosts > 1 ? `node${h.index}` : 'tsbmc-host',
+        log: log.child(`sim/${h.index}`),
+      }),
+  );
+  const bmc = new Bmc({ spec, clock, persist, box, links });
+  const generatedPassword = provisionAdmin(bmc, options, log);
+
+  const registry = opts.registry ?? createRegistry();
+  const endpoints: LanEndpoint[] = [];
+  try {
+    for (const host of bmc.hosts) {
+      const port = options.ipmiPort === 0 ? 0 : options.ipmiPort + host.index;
+      const ep = new LanEndpoint({ bmc, host, registry, log: log.child(`lan/${host.index}`), address: options.listen, port, clock });
+      await ep.start();
+      endpoints.push(ep);
+    }
+  } catch (err) {
+    await Promise.all(endpoints.map((e) => e.stop()));
+    await bmc.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      throw new StartError('PORT_IN_USE', `UDP port ${options.listen}:${options.ipmiPort} (or a following host port) is already in use`);
+    }
+    throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen}:${options.ipmiPort}: ${e.code ?? e.message}`);
+  }
+
+  for (const h of bmc.hosts) h.applyRestorePolicy();
+  for (const h of bmc.hosts) h.scan();
+  const scanner = setInterval(() => {
+    for (const h of bmc.hosts) h.scan();
+  }, 1000);
+  scanner.unref();
+
+  return {
+    bmc,
+    profile,
+    endpoints,
+    generatedPassword,
+    async stop() {
+      clearInterval(scanner);
+      await Promise.all(endpoints.map((e) => e.stop()));
+      await bmc.close();
+    },
+  };
+}
+
+/**
+ * Makes sure the administrator account exists in slot 2: on first start with
+ * the given or a generated password; later starts only apply an explicitly
+ * given password.
+ */
+function provisionAdmin(bmc: Bmc, options: Options, log: Logger): string | undefined {
+  const first = bmc.users.empty;
+  const ADMIN = 2;
+  let generated: string | undefined;
+  if (first) {
+    const password = options.adminPassword ?? (generated = generatePassword());
+    bmc.users.setName(ADMIN, options.adminUser);
+    bmc.users.setPassword(ADMIN, Buffer.from(password, 'latin1'), Buffer.byteLength(password, 'latin1') > 16);
+    bmc.users.setAccess(ADMIN, Channel.Lan, { privilege: 4, ipmiMessaging: true, linkAuth: true, callbackOnly: false, payloads: 0x02 });
+    bmc.users.setEnabled(ADMIN, true);
+    bmc.users.setAccess(1, Channel.Lan, { privilege: 0xf, ipmiMessaging: false, linkAuth: false, callbackOnly: false, payloads: 0 });
+    bmc.users.setEnabled(1, false);
+    log.info('first start: administrator account created', { user: options.adminUser, slot: ADMIN });
+    return generated;
+  }
+  if (options.adminPassword !== undefined) {
+    const slot = bmc.users.byName(options.adminUser)?.id ?? ADMIN;
+    if (bmc.users.get(slot)?.name !== options.adminUser) bmc.users.setName(slot, options.adminUser);
+    bmc.users.setPassword(slot, Buffer.from(options.adminPassword, 'latin1'), Buffer.byteLength(options.adminPassword, 'latin1') > 16);
+    bmc.users.setAccess(slot, Channel.Lan, { privilege: 4, ipmiMessaging: true, linkAuth: true, payloads: 0x02 });
+    bmc.users.setEnabled(slot, true);
+  }
+  return undefined;
+}

@@ -1,0 +1,118 @@
+// Starts the real tsbmc process on an ephemeral port with a fresh state
+// directory, and runs real clients (ipmitool, FreeIPMI) against it.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../src/cli/tsbmc.js', import.meta.url));
+export const ADMIN_PASSWORD = 'Adm1nPassw0rd';
+
+export interface BmcProcess {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly ports: readonly number[];
+  readonly stateDir: string;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startBmcProcess(opts: { args?: string[]; stateDir?: string; env?: NodeJS.ProcessEnv; keepState?: boolean } = {}): Promise<BmcProcess> {
+  const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'tsbmc-test-'));
+  const args = [CLI, '--state-dir', stateDir, '--ipmi-port', '0', '--admin-password', ADMIN_PASSWORD, '--log-level', 'warn', ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const ports = await new Promise<number[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tsbmc did not start in 15 s\nstdout:\n${out}\nstderr:\n${err}`)), 15_000);
+    const check = (): void => {
+      if (/^Try:/m.test(out)) {
+        clearTimeout(timer);
+        resolve([...out.matchAll(/udp [\d.]+:(\d+)/g)].map((m) => Number(m[1])));
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tsbmc exited with ${code}\nstdout:\n${out}\nstderr:\n${err}`));
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return {
+    proc,
+    port: ports[0]!,
+    ports,
+    stateDir,
+    stdout: () => out,
+    stderr: () => err,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const code = await exited;
+      if (!opts.keepState && !opts.stateDir) rmSync(stateDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: readonly string[], timeoutMs = 20_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+    });
+  });
+}
+
+/** ipmitool over lanplus (cipher 17 unless given) against the BMC. */
+export function ipmitool(bmc: { port: number }, args: readonly string[], opts: { iface?: string; cipher?: string | null; user?: string; password?: string } = {}): Promise<RunResult> {
+  const iface = opts.iface ?? 'lanplus';
+  const base = ['-I', iface, '-H', '127.0.0.1', '-p', String(bmc.port), '-U', opts.user ?? 'admin', '-P', opts.password ?? ADMIN_PASSWORD, '-N', '1', '-R', '2'];
+  if (iface === 'lanplus' && opts.cipher !== null) base.push('-C', opts.cipher ?? '17');
+  return run('ipmitool', [...base, ...args]);
+}
+
+/** A FreeIPMI tool against the BMC (IPMI 2.0, cipher 17 unless given). */
+export function freeipmi(tool: string, bmc: { port: number }, args: readonly string[], opts: { cipher?: string; user?: string; password?: string; driver?: string } = {}): Promise<RunResult> {
+  const base = [
+    '-h', `127.0.0.1:${bmc.port}`,
+    '-u', opts.user ?? 'admin',
+    '-p', opts.password ?? ADMIN_PASSWORD,
+    '-D', opts.driver ?? 'LAN_2_0',
+    '-I', opts.cipher ?? '17',
+    '-l', 'ADMIN',
+    '--session-timeout', '5000',
+    '--retransmission-timeout', '1000',
+  ];
+  return run(tool, [...base, ...args]);
+}
+
+/** Parses `ipmitool chassis status`-style "Key : Value" lines. */
+export function keyValues(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (i < 0) continue;
+    m.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
+  }
+  return m;
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
