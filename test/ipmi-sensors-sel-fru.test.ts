@@ -115,9 +115,9 @@ test('sel info, add, list, elist, delete, clear, time', async () => {
   assert.equal(Number(info.get('Entries')), entries0);
   assert.match(await ok(['sel', 'clear']), /Clearing SEL/);
   const t = await ok(['sel', 'time', 'get']);
-  assert.match(t, /\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2}/);
-  await ok(['sel', 'time', 'set', '01/02/2030 03:04:05']);
-  assert.match(await ok(['sel', 'time', 'get']), /01\/02\/2030 03:04:0[5-9]/);
+  assert.match(t, /^\d{2}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}/);
+  await ok(['sel', 'time', 'set', '01/02/30 03:04:05']);
+  assert.match(await ok(['sel', 'time', 'get']), /^01\/02\/30 03:04:0[5-9]/);
   await ok(['sel', 'time', 'set', 'now']);
 });
 
@@ -129,7 +129,10 @@ test('fru print shows the profile inventory', async () => {
 });
 
 test('dcmi discover, power reading, temperature readings', async () => {
-  assert.match(await ok(['dcmi', 'discover']), /DCMI Specification/i);
+  const d = await ok(['dcmi', 'discover']);
+  assert.match(d, /Power management available/);
+  assert.match(d, /1024 SEL entries/);
+  assert.match(d, /Primary LAN channel number: 1 is available/);
   const p = await ok(['dcmi', 'power', 'reading']);
   const w = Number(/Instantaneous power reading:\s+(\d+) Watts/.exec(p)?.[1]);
   assert.ok(w > 20 && w < 400, `power ${w}`);

@@ -112,7 +112,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
   if (adminUser.length === 0 || Buffer.byteLength(adminUser, 'latin1') > 16 || !/^[\x21-\x7e]+$/.test(adminUser)) {
     throw new UsageError('--admin-user must be 1 to 16 printable ASCII characters without spaces');
   }
-  const adminPassword = values['admin-password'] ?? env.TSBMC_ADMIN_PASSWORD;
+  const adminPassword = values['admin-password'] ?? (env.TSBMC_ADMIN_PASSWORD || undefined);
   if (adminPassword !== undefined && (adminPassword.length === 0 || Buffer.byteLength(adminPassword, 'latin1') > 20)) {
     throw new UsageError('the admin password must be 1 to 20 characters (IPMI passwords are at most 20 bytes)');
   }

@@ -87,6 +87,7 @@ export class EventLog {
   #lastAdd = TIMESTAMP_UNSPECIFIED;
   #lastErase = TIMESTAMP_UNSPECIFIED;
   #reservation = 0;
+  #reservationSeq = 0;
   /** SEL clock: seconds = (clock.now() + offsetMs) / 1000. */
   #timeOffsetMs = 0;
   /** Minutes from UTC, or 0x7FF when unspecified (IPMI v2.0 31.11a). */
@@ -167,7 +168,8 @@ export class EventLog {
   }
 
   reserve(): number {
-    this.#reservation = (this.#reservation % 0xffff) + 1;
+    this.#reservationSeq = (this.#reservationSeq % 0xffff) + 1;
+    this.#reservation = this.#reservationSeq;
     return this.#reservation;
   }
 

@@ -52,7 +52,7 @@ import {
   encodeRakp4,
   RakpStatus,
 } from './rakp.js';
-import { SequenceWindow, Session, SessionTable, type CloseReason } from './session.js';
+import { SequenceWindow, Session, SessionTable, type CloseReason, type SessionState } from './session.js';
 import { effectiveKg, offeredSuites, v15AuthAllowed, v15AuthMask } from './policy.js';
 import { LanStats, type DropReason } from './stats.js';
 import {
@@ -134,7 +134,7 @@ export class LanEngine {
         maxSessionsPerUser: () => sec.maxSessionsPerUser,
         idleTimeoutMs: () => sec.sessionTimeoutMs,
       },
-      (s, reason) => this.#onClosed(s, reason),
+      (s, reason, from) => this.#onClosed(s, reason, from),
     );
     this.addPayloadHandler({
       type: PayloadType.Ipmi,
@@ -187,7 +187,14 @@ export class LanEngine {
     this.#send(datagram, peer);
   }
 
-  #onClosed(s: Session, reason: CloseReason): void {
+  #onClosed(s: Session, reason: CloseReason, from: SessionState): void {
+    // A console that got RAKP 2 and never sent RAKP 3 found our auth code
+    // wrong, i.e. its password is wrong (ipmitool gives up silently there):
+    // count it, or password guessing would never lock the account.
+    if (reason === 'timeout' && s.protocol === 1 && from === 'rakp2-sent' && s.userId) {
+      this.stats.authFailures++;
+      this.#bmc.users.recordFailure(s.userId);
+    }
     if (reason === 'timeout') this.stats.sessionsTimedOut++;
     else if (reason === 'closed') this.stats.sessionsClosed++;
     if (this.#log.enabled('debug')) this.#log.debug('session closed', { handle: s.handle, reason });

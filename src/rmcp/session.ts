@@ -220,7 +220,7 @@ export interface SessionLimits {
 }
 
 /** Pending (not yet active) sessions live at most this long. */
-export const SETUP_TIMEOUT_MS = 10_000;
+export const SETUP_TIMEOUT_MS = 5_000;
 
 export type CloseReason = 'closed' | 'timeout' | 'failed' | 'replaced' | 'shutdown';
 
@@ -228,10 +228,10 @@ export type CloseReason = 'closed' | 'timeout' | 'failed' | 'replaced' | 'shutdo
 export class SessionTable implements SessionDirectory {
   readonly #byId = new Map<number, Session>();
   readonly #limits: SessionLimits;
-  readonly #onClose: (s: Session, reason: CloseReason) => void;
+  readonly #onClose: (s: Session, reason: CloseReason, from: SessionState) => void;
   #nextHandle = 1;
 
-  constructor(limits: SessionLimits, onClose: (s: Session, reason: CloseReason) => void = () => {}) {
+  constructor(limits: SessionLimits, onClose: (s: Session, reason: CloseReason, from: SessionState) => void = () => {}) {
     this.#limits = limits;
     this.#onClose = onClose;
   }
@@ -288,9 +288,10 @@ export class SessionTable implements SessionDirectory {
   end(s: Session, reason: CloseReason): void {
     if (this.#byId.get(s.id) !== s) return;
     this.#byId.delete(s.id);
+    const from = s.state;
     s.step(reason === 'timeout' ? 'timeout' : reason === 'failed' ? 'fail' : 'close');
     s.zero();
-    this.#onClose(s, reason);
+    this.#onClose(s, reason, from);
   }
 
   /** Closes idle active sessions and stale pending ones. */

@@ -82,8 +82,12 @@ export function ipmitool(bmc: { port: number }, args: readonly string[], opts: {
 }
 
 /** A FreeIPMI tool against the BMC (IPMI 2.0, cipher 17 unless given). */
-export function freeipmi(tool: string, bmc: { port: number }, args: readonly string[], opts: { cipher?: string; user?: string; password?: string; driver?: string } = {}): Promise<RunResult> {
+export function freeipmi(tool: string, bmc: { port: number; stateDir?: string }, args: readonly string[], opts: { cipher?: string; user?: string; password?: string; driver?: string } = {}): Promise<RunResult> {
+  // FreeIPMI caches SDRs per host:port under $HOME; ports are reused between
+  // test runs, so each BMC gets its own cache directory.
+  const cache = ['ipmi-sensors', 'ipmi-sel', 'ipmi-fru'].includes(tool) && bmc.stateDir ? ['--sdr-cache-directory', bmc.stateDir] : [];
   const base = [
+    ...cache,
     '-h', `127.0.0.1:${bmc.port}`,
     '-u', opts.user ?? 'admin',
     '-p', opts.password ?? ADMIN_PASSWORD,

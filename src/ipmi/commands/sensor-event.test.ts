@@ -75,7 +75,9 @@ test('Get Sensor Reading: threshold, absent, discrete, unknown', async () => {
   links[0]!.readings.set(0x30, 13.3); // 211 counts: >= UNC (205) and UC (210)
   host.scan();
   assert.deepEqual(await call(0x2d, [0x30]), ok([211, 0xc0, 0xc0 | 0x18, 0x80]));
-  assert.deepEqual(await call(0x2d, [0x41]), ok([0x00, 0xe0, 0xc0, 0x80]));
+  // absent device (FAN3): "requested sensor not present", as real boards answer
+  assert.deepEqual(await call(0x2d, [0x41]), { cc: 0xcb, data: [] });
+  assert.deepEqual(await call(0x27, [0x41]), { cc: 0xcb, data: [] });
   host.setDiscrete(0xaa, 0x0001);
   assert.deepEqual(await call(0x2d, [0xaa]), ok([0x00, 0xc0, 0x01, 0x80]));
   assert.deepEqual(await call(0x2d, [0x99]), err(0xcb));

@@ -28,6 +28,13 @@ function thresholdSensorOf(ctx: IpmiContext, num: number): Sensor {
   return s;
 }
 
+/** A threshold sensor whose device is fitted: thresholds of an absent device read as not present. */
+function presentThresholdSensorOf(ctx: IpmiContext, num: number): Sensor {
+  const s = thresholdSensorOf(ctx, num);
+  if (!s.present) throw new IpmiError(CC.NotPresent, undefined, 'device absent');
+  return s;
+}
+
 /** Bits 15:0 of the event offsets a sensor can use: 12 for thresholds, 15 for discrete states. */
 function offsetMask(s: Sensor): number {
   return s.isThreshold ? 0x0fff : 0x7fff;
@@ -286,7 +293,7 @@ const setSensorThresholds = command({
     return { sensor, mask, values };
   },
   handle(req, ctx) {
-    const s = thresholdSensorOf(ctx, req.sensor);
+    const s = presentThresholdSensorOf(ctx, req.sensor);
     if ((req.mask & ~settableMask(s)) !== 0) throw new IpmiError(CC.InvalidDataField, undefined, 'threshold not settable');
     const next = { ...s.thresholdsRaw };
     THRESHOLD_NAMES.forEach((n, i) => {
@@ -315,7 +322,7 @@ const getSensorThresholds = command({
     return { sensor };
   },
   handle(req, ctx) {
-    const s = thresholdSensorOf(ctx, req.sensor);
+    const s = presentThresholdSensorOf(ctx, req.sensor);
     return Uint8Array.of(readableMask(s), ...THRESHOLD_NAMES.map((n) => (s.thresholdsRaw[n] ?? 0) & 0xff));
   },
 });
@@ -464,8 +471,11 @@ const getSensorReading = command({
   },
   handle(req, ctx) {
     const s = sensorOf(ctx, req.sensor);
+    // An absent device (empty DIMM slot, unpopulated fan header) answers
+    // "requested sensor not present", as real boards do; clients print na.
+    if (!s.present) throw new IpmiError(CC.NotPresent);
     if (!s.isThreshold) {
-      const states = s.present ? s.states : 0;
+      const states = s.states;
       const flags = (readingFlags(s) & 0xc0) | (s.present ? 0 : 0x20);
       return Uint8Array.of(0x00, flags, states & 0xff, 0x80 | ((states >> 8) & 0x7f));
     }

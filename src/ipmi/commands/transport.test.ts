@@ -69,7 +69,7 @@ test('lan print: every parameter it reads, defaults', async () => {
   await ok(getLan(21), [R, 0x00]);
   await ok(getLan(22), [R, 0x04]);
   await ok(getLan(23), [R, 0x00, 1, 2, 3, 17]);
-  await ok(getLan(24), [R, 0x00, 0x44, 0x44, 0, 0, 0, 0, 0, 0]);
+  await ok(getLan(24), [R, 0x00, 0x40, 0x44, 0, 0, 0, 0, 0, 0]);
   await ok(getLan(25, 1), [R, 0x01, 0x00, 0x00, 0x00]);
   await ok(getLan(26), [R, 0x01, 0x05, 0x06, 0x00, 0x06, 0x00]);
 });
@@ -177,18 +177,19 @@ test('lan set vlan id / priority (ipmitool layouts)', async () => {
   await cc(setLan(21, [0x08]), 0xcc);
 });
 
-test('cipher suite privilege levels: nibble per entry of parameter 23', async () => {
+test('cipher suite privilege levels: one nibble per cipher suite ID, as ipmitool and FreeIPMI read them', async () => {
   const { setLan, getLan, bmc } = setup();
-  // entry 0 (suite 1) admin, 1 (suite 2) operator, 2 (suite 3) user, 3 (suite 17) unused
-  await ok(setLan(24, [0x00, 0x34, 0x02, 0, 0, 0, 0, 0, 0]), []);
-  await ok(getLan(24), [0x11, 0x00, 0x34, 0x02, 0, 0, 0, 0, 0, 0]);
-  assert.deepEqual(bmc.lan.config.cipherSuites.map((s) => s.maxPrivilege), [4, 3, 2, 0]);
-  assert.equal(bmc.lan.suitePrivilege(17), undefined);
-  // Fh also marks an entry unused
-  await ok(setLan(24, [0x00, 0x44, 0xf4, 0, 0, 0, 0, 0, 0]), []);
-  assert.deepEqual(bmc.lan.config.cipherSuites.map((s) => s.maxPrivilege), [4, 4, 4, 0]);
-  await cc(setLan(24, [0x00, 0x44, 0x44, 0x04, 0, 0, 0, 0, 0]), 0xcc); // entry 4 does not exist
-  await cc(setLan(24, [0x00, 0x46, 0x44, 0, 0, 0, 0, 0, 0]), 0xcc); // privilege 6
+  // suite 1 admin (ID 1: high nibble of byte 1), suite 2 operator, suite 3 user (byte 2)
+  await ok(setLan(24, [0x00, 0x40, 0x23, 0, 0, 0, 0, 0, 0]), []);
+  await ok(getLan(24), [0x11, 0x00, 0x40, 0x23, 0, 0, 0, 0, 0, 0]);
+  // suite 17 has no nibble and keeps its setting
+  assert.deepEqual(bmc.lan.config.cipherSuites.map((s) => [s.id, s.maxPrivilege]), [[1, 4], [2, 3], [3, 2], [17, 4]]);
+  // Fh marks a suite unused; Fh or 0h for a suite not offered is accepted (ipmitool sends X)
+  await ok(setLan(24, [0x00, 0x4f, 0xf4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), []);
+  assert.deepEqual(bmc.lan.config.cipherSuites.map((s) => s.maxPrivilege), [4, 4, 0, 4]);
+  assert.equal(bmc.lan.suitePrivilege(3), undefined);
+  await cc(setLan(24, [0x00, 0x44, 0x44, 0x04, 0, 0, 0, 0, 0]), 0xcc); // suite 4 is not offered
+  await cc(setLan(24, [0x00, 0x60, 0x44, 0, 0, 0, 0, 0, 0]), 0xcc); // privilege 6
   await cc(setLan(24, [0x01, 0x44, 0x44, 0, 0, 0, 0, 0, 0]), 0xcc); // reserved byte
   await cc(setLan(24, [0x00, 0x44, 0x44, 0, 0, 0, 0, 0]), 0xc7);
 });

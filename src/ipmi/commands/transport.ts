@@ -132,8 +132,8 @@ function suitePrivilegeNibble(p: PrivilegeLevel | 0): number {
  *   21  802.1q VLAN priority: [2:0]
  *   22  cipher suite entry support (read-only): [4:0] entries
  *   23  cipher suite entries (read-only): reserved, then one suite ID per entry
- *   24  cipher suite privilege levels: reserved, then 8 bytes of nibbles, entry 0
- *       in the low nibble of the first; 0 = unused, 1-5 = maximum privilege
+ *   24  cipher suite privilege levels: reserved, then 8 bytes of nibbles, cipher
+ *       suite ID 0 in the low nibble of the first; 0 = unused, 1-5 = maximum privilege
  *   25  destination address VLAN tags: selector; [7:4] format (0 none, 1 802.1q);
  *       tag, 2 bytes LS first ([11:0] VLAN ID, [15:13] priority)
  *   26  bad password threshold: [0] generate session audit event; threshold
@@ -313,10 +313,14 @@ const LAN_PARAMETERS: ReadonlyMap<number, Parameter> = new Map<number, Parameter
     {
       length: 9,
       get: (bmc) => {
+        // Nibble n belongs to cipher suite ID n, as ipmitool and FreeIPMI
+        // read it (the table's wording suggests entries; every client and
+        // BMC in use indexes by ID). Suites above 15 have no nibble.
         const out = new Uint8Array(9);
-        bmc.lan.config.cipherSuites.slice(0, MAX_CIPHER_ENTRIES).forEach((s, i) => {
-          out[1 + (i >> 1)]! |= suitePrivilegeNibble(s.maxPrivilege) << ((i & 1) * 4);
-        });
+        for (const s of bmc.lan.config.cipherSuites) {
+          if (s.id >= MAX_CIPHER_ENTRIES) continue;
+          out[1 + (s.id >> 1)]! |= suitePrivilegeNibble(s.maxPrivilege) << ((s.id & 1) * 4);
+        }
         return out;
       },
       set: (d, bmc) => {
@@ -325,12 +329,12 @@ const LAN_PARAMETERS: ReadonlyMap<number, Parameter> = new Map<number, Parameter
         const next = suites.map((s) => ({ ...s }));
         for (let i = 0; i < MAX_CIPHER_ENTRIES; i++) {
           const v = (d[1 + (i >> 1)]! >> ((i & 1) * 4)) & 0x0f;
-          const entry = next[i];
+          const entry = next.find((e) => e.id === i);
           if (!entry) {
-            check(v === 0, `cipher suite entry ${i} does not exist`);
+            check(v === 0 || v === Privilege.NoAccess, `cipher suite ${i} is not offered`);
             continue;
           }
-          check(v <= Privilege.Oem || v === Privilege.NoAccess, `cipher suite entry ${i} privilege`);
+          check(v <= Privilege.Oem || v === Privilege.NoAccess, `cipher suite ${i} privilege`);
           // 0h and Fh both mean the entry may not be used.
           entry.maxPrivilege = v === Privilege.NoAccess ? 0 : (v as PrivilegeLevel | 0);
         }
