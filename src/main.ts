@@ -1,7 +1,7 @@
 // Composition root: loads the profile, opens the state store, builds the
 // model and its backends, wires the front doors (IPMI over LAN) and the
 // sensor scanner. `startBmc` can run many times in one process (a rack).
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SimHost } from './backends/sim/sim-host.js';
 import type { HostLink } from './backends/link.js';
@@ -13,9 +13,11 @@ import type { CommandRegistry } from './ipmi/registry.js';
 import type { Logger } from './log.js';
 import { Bmc, type BmcSpec } from './model/bmc.js';
 import { systemClock, type Clock } from './model/clock.js';
+import { ConsoleBuffer } from './model/console.js';
 import { scoped, type Persistence } from './model/persist.js';
 import { defaultSecurityPolicy } from './model/security.js';
 import { LanEndpoint } from './rmcp/lan-endpoint.js';
+import { Sweeper } from './rmcp/sweeper.js';
 import { FileStore, KeyedSecretBox } from './store/index.js';
 
 export interface RunningBmc {
@@ -45,23 +47,33 @@ export function generatePassword(length = 16): string {
   return s;
 }
 
-/** Identity generated at first start and kept: GUIDs and the MAC address. */
+/** Identity generated at first start and kept: GUIDs (RFC 4122 strings) and the MAC address. */
 interface Identity {
   deviceGuid: string;
   systemGuids: string[];
   mac: string;
 }
 
+/**
+ * A GUID on the IPMI wire: the RFC 4122 bytes least significant first
+ * (IPMI v2.0 20.8 and its errata), which ipmitool and FreeIPMI decode.
+ */
+export function guidWireBytes(uuid: string): Uint8Array {
+  const hex = uuid.replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`not a GUID: ${uuid}`);
+  return new Uint8Array(Buffer.from(hex, 'hex').reverse());
+}
+
 function identity(persist: Persistence, hosts: number): Identity {
   const stored = persist.load('identity') as Identity | undefined;
   const id: Identity = stored ?? {
-    deviceGuid: randomBytes(16).toString('hex'),
+    deviceGuid: randomUUID(),
     systemGuids: [],
     mac: [0x02, ...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0')).join(':'),
   };
   let changed = !stored;
   while (id.systemGuids.length < hosts) {
-    id.systemGuids.push(randomBytes(16).toString('hex'));
+    id.systemGuids.push(randomUUID());
     changed = true;
   }
   if (changed) persist.save('identity', id);
@@ -79,6 +91,8 @@ export async function startBmc(opts: {
   log: Logger;
   clock?: Clock;
   registry?: CommandRegistry;
+  /** Session sweeper shared by every BMC of the process (one timer). */
+  sweeper?: Sweeper;
   /** Prefix of this BMC's keys in the store (a rack of BMCs shares one). */
   name?: string;
 }): Promise<RunningBmc> {
@@ -108,20 +122,22 @@ export async function startBmc(opts: {
       manufacturerId: profile.bmc.manufacturerId,
       productId: profile.bmc.productId,
       auxFirmware: [0, 0, 0, 0],
-      guid: new Uint8Array(Buffer.from(ident.deviceGuid, 'hex')),
+      guid: guidWireBytes(ident.deviceGuid),
       firmwareVersion: profile.bmc.firmwareVersion,
     },
     maxUsers: profile.bmc.maxUsers,
     mac: ident.mac,
     hosts: Array.from({ length: profile.chassis.hosts }, (_, i) =>
-      hostSpec(profile, i, new Uint8Array(Buffer.from(ident.systemGuids[i]!, 'hex'))),
+      hostSpec(profile, i, guidWireBytes(ident.systemGuids[i]!)),
     ),
     security,
     ipmiPort: options.ipmiPort,
   };
+  const consoles = spec.hosts.map(() => new ConsoleBuffer());
   const links: HostLink[] = spec.hosts.map(
-    (h) =>
+    (h, i) =>
       new SimHost({
+        consoleBuffer: consoles[i]!,
         sensors: profile.host.sensors.map((s) => ({ def: sensorDef(s), sim: simBehaviour(s) })),
         clock,
         seed: h.index + 1,
@@ -134,15 +150,16 @@ export async function startBmc(opts: {
         log: log.child(`sim/${h.index}`),
       }),
   );
-  const bmc = new Bmc({ spec, clock, persist, box, links });
+  const bmc = new Bmc({ spec, clock, persist, box, links, consoles });
   const generatedPassword = provisionAdmin(bmc, options, log);
 
   const registry = opts.registry ?? createRegistry();
+  const sweeper = opts.sweeper ?? new Sweeper(clock);
   const endpoints: LanEndpoint[] = [];
   try {
     for (const host of bmc.hosts) {
       const port = options.ipmiPort === 0 ? 0 : options.ipmiPort + host.index;
-      const ep = new LanEndpoint({ bmc, host, registry, log: log.child(`lan/${host.index}`), address: options.listen, port, clock });
+      const ep = new LanEndpoint({ bmc, host, registry, log: log.child(`lan/${host.index}`), address: options.listen, port, clock, sweeper });
       await ep.start();
       endpoints.push(ep);
     }

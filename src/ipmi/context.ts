@@ -50,4 +50,6 @@ export interface IpmiContext {
   readonly session?: SessionPort;
   /** Present on channels that have sessions. */
   readonly sessions?: SessionDirectory;
+  /** The UDP port the request arrived on (LAN channels). */
+  readonly localPort?: number;
 }

@@ -229,11 +229,11 @@ export class SdrRepository {
   readonly #entries: Entry[] = [];
   readonly #bySensor = new Map<number, number>();
   #reservation = 0;
-  /** Seconds since the epoch when the repository was built (the BMC start). */
+  /** Seconds since the epoch when the repository last changed (the host's sensor set did). */
   readonly builtAt: number;
 
   constructor(bmc: Bmc, host: Host) {
-    this.builtAt = Math.floor(bmc.startedAt / 1000);
+    this.builtAt = Math.floor(host.sensorSetChangedAt / 1000);
     let id = 1;
     for (const s of host.sensors.values()) {
       const rid = id++;

@@ -4,6 +4,7 @@
 import { Channel } from '../ipmi/constants.js';
 import type { HostLink } from '../backends/link.js';
 import { Channels } from './channels.js';
+import type { ConsoleBuffer } from './console.js';
 import type { Clock } from './clock.js';
 import { ModelEvents } from './events.js';
 import { Host, type HostSpec } from './host.js';
@@ -85,7 +86,15 @@ export class Bmc {
   #mcIdString: string;
   readonly #persist: Persistence;
 
-  constructor(opts: { spec: BmcSpec; clock: Clock; persist: Persistence; box: SecretBox; links: readonly HostLink[] }) {
+  constructor(opts: {
+    spec: BmcSpec;
+    clock: Clock;
+    persist: Persistence;
+    box: SecretBox;
+    links: readonly HostLink[];
+    /** Console buffers the backends write into, by host; created when absent. */
+    consoles?: readonly ConsoleBuffer[];
+  }) {
     const { spec } = opts;
     this.name = spec.name;
     this.clock = opts.clock;
@@ -110,7 +119,15 @@ export class Bmc {
     this.hosts = spec.hosts.map((h, i) => {
       const link = opts.links[i];
       if (!link) throw new Error(`no backend for host ${h.index}`);
-      return new Host({ spec: h, link, events: this.events, clock: opts.clock, persist: scoped(opts.persist, `host/${h.index}`) });
+      const console = opts.consoles?.[i];
+      return new Host({
+        spec: h,
+        link,
+        events: this.events,
+        clock: opts.clock,
+        persist: scoped(opts.persist, `host/${h.index}`),
+        ...(console ? { console } : {}),
+      });
     });
   }
 

@@ -53,6 +53,8 @@ export interface BootOptions {
   initiatorInfo: number[];
   /** Parameter 7 boot initiator mailbox blocks, by block selector. */
   mailbox: Record<number, number[]>;
+  /** Parameters marked invalid/locked by the setter (Set System Boot Options bit 7). */
+  lockedParameters: number[];
 }
 
 export function defaultBootOptions(): BootOptions {
@@ -76,6 +78,7 @@ export function defaultBootOptions(): BootOptions {
     servicePartitionScan: 0,
     initiatorInfo: [0, 0, 0, 0, 0, 0, 0, 0, 0],
     mailbox: {},
+    lockedParameters: [],
   };
 }
 

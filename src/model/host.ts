@@ -2,9 +2,11 @@
 // BMC keeps for it — restart cause, power-on hours, restore policy, boot
 // options, watchdog, sensors, event log, FRU, identify, DCMI power data.
 // Nothing here knows a protocol; front doors translate.
+import { createHash } from 'node:crypto';
 import type { HostLink, HostReports } from '../backends/link.js';
 import { consumeBootOverride, defaultBootOptions, type BootOptions, type BootOverride } from './boot.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { ConsoleBuffer } from './console.js';
 import type { ModelEvents } from './events.js';
 import { FruDevice, type FruInfo } from './fru.js';
 import type { Persistence } from './persist.js';
@@ -66,6 +68,11 @@ export class Host {
   readonly frus: ReadonlyMap<number, FruDevice>;
   readonly watchdog: Watchdog;
   readonly link: HostLink;
+  /**
+   * The host's serial console output: one bounded history that SOL, the web
+   * console and any other reader share. The backend writes into it.
+   */
+  readonly console: ConsoleBuffer;
   /** ACPI system and device power states (Set/Get ACPI Power State). */
   acpi = { system: 0x05, device: 0x03 };
   /** BMC global enables (IPMI v2.0 22.1): bit 3 = system event logging. */
@@ -77,8 +84,14 @@ export class Host {
   powerLimit: PowerLimit = { exceptionAction: 0, limitWatts: 0, correctionMs: 1000, samplingSeconds: 1, active: false };
   /** Power cycle interval, seconds (Set Power Cycle Interval). */
   powerCycleIntervalS: number;
+  /**
+   * When the host's sensor set last changed (ms since the epoch): kept across
+   * restarts, so clients that cache the SDR (FreeIPMI) see it as unchanged.
+   */
+  readonly sensorSetChangedAt: number;
   #power: PowerMachineState = OFF;
   #restartCause: RestartCause = 'unknown';
+  #restartChannel = 0;
   #policy: RestorePolicy;
   #pohMs = 0;
   #onSince: number | null = null;
@@ -93,8 +106,9 @@ export class Host {
   readonly #persist: Persistence;
   readonly #sensorsByType = new Map<number, Sensor>();
 
-  constructor(opts: { spec: HostSpec; link: HostLink; events: ModelEvents; clock: Clock; persist: Persistence }) {
+  constructor(opts: { spec: HostSpec; link: HostLink; events: ModelEvents; clock: Clock; persist: Persistence; console?: ConsoleBuffer }) {
     const { spec } = opts;
+    this.console = opts.console ?? new ConsoleBuffer();
     this.index = spec.index;
     this.name = spec.name;
     this.spec = spec;
@@ -119,6 +133,13 @@ export class Host {
     }
     this.sensors = sensors;
     this.#loadSensorConfig();
+    const digest = createHash('sha256').update(JSON.stringify(spec.sensors)).digest('hex');
+    const known = opts.persist.load('sensor-set') as { digest: string; changedAt: number } | undefined;
+    if (known?.digest === digest) this.sensorSetChangedAt = known.changedAt;
+    else {
+      this.sensorSetChangedAt = opts.clock.now();
+      opts.persist.save('sensor-set', { digest, changedAt: this.sensorSetChangedAt });
+    }
     this.frus = new Map([
       [0, new FruDevice({ id: 0, name: 'Builtin FRU Device', host: spec.index, defaults: spec.fru, size: spec.fruSize, persist: opts.persist, events: opts.events })],
     ]);
@@ -141,6 +162,7 @@ export class Host {
       restarted: (reason) => {
         if (this.#power.current !== 'on') return;
         this.#restartCause = 'soft-reset';
+        this.#restartChannel = 0;
         this.#effect({ kind: 'reset' }, reason);
       },
       takeBootChoice: () => {
@@ -166,6 +188,11 @@ export class Host {
     return this.#restartCause;
   }
 
+  /** The channel the request behind the last restart came in on (0 when not from a channel). */
+  get restartChannel(): number {
+    return this.#restartChannel;
+  }
+
   get restorePolicy(): RestorePolicy {
     return this.#policy;
   }
@@ -187,10 +214,14 @@ export class Host {
     return Math.floor((this.#pohMs + running) / 60_000);
   }
 
-  /** Carries out a power action; a refusal names why. */
-  request(action: PowerAction, cause: RestartCause = 'chassis-control'): PowerRefusal | undefined {
+  /**
+   * Carries out a power action; a refusal names why. `channel` is the
+   * management channel the request came in on, when it came in on one.
+   */
+  request(action: PowerAction, cause: RestartCause = 'chassis-control', channel = 0): PowerRefusal | undefined {
     const step = powerStep(this.#power, { kind: 'request', action, cause });
     if (!step.ok) return step.reason;
+    if (step.effects.some((e) => e.kind === 'restart-cause')) this.#restartChannel = channel;
     this.#apply(step, cause);
     return undefined;
   }
@@ -380,9 +411,9 @@ export class Host {
     this.#events.emit({ type: 'sensor-config', host: this.index, sensor: sensor.def.number });
   }
 
-  /** Re-arms a sensor: current conditions are logged again. */
-  rearm(sensor: Sensor): void {
-    this.#logChanges(sensor, sensor.rearm());
+  /** Re-arms a sensor (all events, or those selected): conditions that still hold are logged again. */
+  rearm(sensor: Sensor, mask?: { assertion: number; deassertion: number }): void {
+    this.#logChanges(sensor, sensor.rearm(mask));
   }
 
   #loadSensorConfig(): void {

@@ -21,6 +21,9 @@ export interface LanDestination {
   gatewaySelector: number;
   ip: string;
   mac: string;
+  /** Parameter 25: 0 no VLAN tag, 1 802.1q tag. */
+  vlanTagFormat: number;
+  vlanTag: number;
 }
 
 export interface LanConfig {
@@ -93,6 +96,8 @@ export function defaultLanConfig(opts: { mac: string; allowCipher0: boolean }): 
       gatewaySelector: 0,
       ip: '0.0.0.0',
       mac: '00:00:00:00:00:00',
+      vlanTagFormat: 0,
+      vlanTag: 0,
     })),
   };
 }

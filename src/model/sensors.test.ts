@@ -50,3 +50,22 @@ test('conversion round trip is within one count', () => {
   assert.equal(toRaw(-5, t), -5);
   assert.equal(fromRaw(toRaw(-5, t), t), -5);
 });
+
+test('event status latches until re-armed; a selective re-arm re-asserts only what it names', async () => {
+  const { Sensor } = await import('./sensors.js');
+  const { testSensors } = await import('./testing.js');
+  const s = new Sensor(testSensors[0]!); // CPU Temp: unc 87, uc 92, unr 92
+  s.setValue(90);
+  assert.equal(s.latched.assertion, 1 << 7);
+  s.setValue(50);
+  assert.equal(s.latched.deassertion, 1 << 7);
+  s.setValue(93);
+  const all = (1 << 7) | (1 << 9) | (1 << 11);
+  assert.equal(s.latched.assertion, all);
+  // re-arm only UC going high: the latch of UNC stays, UC asserts again
+  const again = s.rearm({ assertion: 1 << 9, deassertion: 0 });
+  assert.deepEqual(again.map((c) => (c.kind === 'threshold' ? c.change.threshold : '')), ['uc']);
+  assert.equal(s.latched.assertion, all);
+  // a global re-arm reports every condition that holds
+  assert.deepEqual(s.rearm().map((c) => (c.kind === 'threshold' ? c.change.threshold : '')), ['unc', 'uc', 'unr']);
+});

@@ -194,6 +194,8 @@ export class Sensor {
   #raw: number | null = null;
   #asserted = new Set<ThresholdName>();
   #states = 0;
+  /** Event status latched since the last re-arm, one bit per offset. */
+  #latched = { assertion: 0, deassertion: 0 };
 
   constructor(def: SensorDef) {
     this.def = def;
@@ -239,6 +241,11 @@ export class Sensor {
     return this.#states;
   }
 
+  /** Events that occurred since the last re-arm (Get Sensor Event Status). */
+  get latched(): Readonly<{ assertion: number; deassertion: number }> {
+    return this.#latched;
+  }
+
   thresholdValue(name: ThresholdName): number | undefined {
     const r = this.thresholdsRaw[name];
     return r === undefined ? undefined : fromRaw(r, this.def.conversion);
@@ -262,9 +269,22 @@ export class Sensor {
     return r === null || !this.isThreshold ? [] : this.#evaluate(r);
   }
 
-  /** Clears event state so current conditions assert again (Re-arm Sensor Events). */
-  rearm(): SensorChange[] {
-    this.#asserted = new Set();
+  /**
+   * Re-arm Sensor Events: forgets the selected event state (all when no
+   * mask is given) so conditions that still hold assert again.
+   */
+  rearm(mask?: { assertion: number; deassertion: number }): SensorChange[] {
+    const m = mask ?? { assertion: 0x7fff, deassertion: 0x7fff };
+    this.#latched = { assertion: this.#latched.assertion & ~m.assertion, deassertion: this.#latched.deassertion & ~m.deassertion };
+    if (!this.isThreshold) {
+      // discrete: report the selected states that are asserted now once more
+      const again = this.#states & m.assertion & 0x7fff;
+      const out: SensorChange[] = [];
+      for (let bit = 0; bit < 15; bit++) if (again & (1 << bit)) out.push({ kind: 'discrete', offset: bit, assertion: true });
+      this.#latch(out);
+      return out;
+    }
+    this.#asserted = new Set([...this.#asserted].filter((n) => (m.assertion & (1 << ASSERT_OFFSET[n])) === 0));
     return this.reevaluate();
   }
 
@@ -276,12 +296,24 @@ export class Sensor {
     for (let bit = 0; bit < 15; bit++) {
       if (changed & (1 << bit)) out.push({ kind: 'discrete', offset: bit, assertion: (states & (1 << bit)) !== 0 });
     }
+    this.#latch(out);
     return out;
+  }
+
+  #latch(changes: readonly SensorChange[]): void {
+    for (const c of changes) {
+      const offset = c.kind === 'threshold' ? c.change.offset : c.offset;
+      const assertion = c.kind === 'threshold' ? c.change.assertion : c.assertion;
+      if (assertion) this.#latched.assertion |= 1 << offset;
+      else this.#latched.deassertion |= 1 << offset;
+    }
   }
 
   #evaluate(raw: number): SensorChange[] {
     const { asserted, changes } = evaluateThresholds(this.#asserted, raw, this.thresholdsRaw, this.hysteresis);
     this.#asserted = asserted;
-    return changes.map((change) => ({ kind: 'threshold', change, raw, thresholdRaw: this.thresholdsRaw[change.threshold]! }));
+    const out = changes.map((change): SensorChange => ({ kind: 'threshold', change, raw, thresholdRaw: this.thresholdsRaw[change.threshold]! }));
+    this.#latch(out);
+    return out;
   }
 }

@@ -12,7 +12,7 @@ import type { Host } from '../model/host.js';
 import { LanEngine, type PayloadHandler } from './lan-engine.js';
 import type { SessionTable } from './session.js';
 import type { LanStats } from './stats.js';
-import { sharedSweeper, type Sweeper } from './sweeper.js';
+import { Sweeper } from './sweeper.js';
 
 export interface LanEndpointOptions {
   bmc: Bmc;
@@ -23,7 +23,7 @@ export interface LanEndpointOptions {
   /** 0 = an ephemeral port (read it back from `port` after start). */
   port: number;
   clock?: Clock;
-  /** Defaults to the sweeper shared by every endpoint on the same clock. */
+  /** The process's sweeper, shared by its endpoints; one of its own otherwise. */
   sweeper?: Sweeper;
 }
 
@@ -38,7 +38,7 @@ export class LanEndpoint {
   constructor(opts: LanEndpointOptions) {
     this.#opts = opts;
     const clock = opts.clock ?? systemClock;
-    this.#sweeper = opts.sweeper ?? sharedSweeper(clock);
+    this.#sweeper = opts.sweeper ?? new Sweeper(clock);
     this.#engine = new LanEngine({
       bmc: opts.bmc,
       host: opts.host,
@@ -46,6 +46,7 @@ export class LanEndpoint {
       log: opts.log,
       clock,
       send: (datagram, peer) => this.#socket?.send(datagram, peer.port, peer.address),
+      localPort: () => this.#port,
     });
   }
 

@@ -101,6 +101,8 @@ export interface LanEngineOptions {
   log: Logger;
   clock: Clock;
   send: SendFn;
+  /** The port the endpoint is bound to, for the commands that report it. */
+  localPort?: () => number;
 }
 
 function minPriv(...levels: number[]): number {
@@ -118,6 +120,7 @@ export class LanEngine {
   readonly #clock: Clock;
   readonly #send: SendFn;
   readonly #payloads = new Map<number, PayloadHandler>();
+  readonly #localPort: () => number;
 
   constructor(opts: LanEngineOptions) {
     this.#bmc = opts.bmc;
@@ -127,6 +130,7 @@ export class LanEngine {
     this.#warn = new RateLimitedLog(opts.log);
     this.#clock = opts.clock;
     this.#send = opts.send;
+    this.#localPort = opts.localPort ?? (() => 0);
     const sec = opts.bmc.security;
     this.sessions = new SessionTable(
       {
@@ -206,11 +210,12 @@ export class LanEngine {
           bmc: this.#bmc,
           host: this.#host,
           channel: Channel.Lan,
+          localPort: this.#localPort(),
           privilege: session.privilege,
           session,
           sessions: this.sessions.viewFor(session),
         }
-      : { bmc: this.#bmc, host: this.#host, channel: Channel.Lan, privilege: 0, sessions: this.sessions.viewFor(undefined) };
+      : { bmc: this.#bmc, host: this.#host, channel: Channel.Lan, localPort: this.#localPort(), privilege: 0, sessions: this.sessions.viewFor(undefined) };
   }
 
   async #dispatch(req: LanRequest, session: Session | undefined): Promise<Buffer> {

@@ -1,6 +1,6 @@
 // One timer for many endpoints: session idle timeouts (IPMI v2.0 6.12.15)
-// are enforced by a periodic sweep instead of a timer per session, and all
-// LAN endpoints of a process that share a clock share one sweep.
+// are enforced by a periodic sweep instead of a timer per session; the
+// composition root gives every LAN endpoint of a process the same sweeper.
 import type { Clock, TimerHandle } from '../model/clock.js';
 
 export type SweepTask = (now: number) => void;
@@ -46,16 +46,4 @@ export class Sweeper {
     }
     this.#arm();
   }
-}
-
-const shared = new WeakMap<Clock, Sweeper>();
-
-/** The sweeper shared by every endpoint on this clock. */
-export function sharedSweeper(clock: Clock): Sweeper {
-  let s = shared.get(clock);
-  if (!s) {
-    s = new Sweeper(clock);
-    shared.set(clock, s);
-  }
-  return s;
 }

@@ -97,8 +97,6 @@ function encodeChassisStatus(host: Host): Uint8Array {
  */
 const CONTROL_ACTIONS: readonly PowerAction[] = ['off', 'on', 'cycle', 'reset', 'diag', 'soft'];
 
-/** The channel each host's last Chassis Control came in on (Get System Restart Cause byte 2). */
-const restartChannel = new WeakMap<Host, number>();
 
 /*
  * Get System Restart Cause (28.11). Response:
@@ -163,8 +161,6 @@ interface BootParameter {
 }
 
 const bootProgress = new SetInProgressLatch();
-/** Parameters marked invalid/locked by Set System Boot Options bit 7. */
-const bootInvalid = new WeakMap<Host, Set<number>>();
 
 function opts(host: Host, change: Partial<BootOptions>): void {
   host.setBootOptions(change);
@@ -335,9 +331,8 @@ export const chassisCommands: readonly CommandDef<unknown>[] = [
       return action;
     },
     handle: (action, ctx: IpmiContext) => {
-      const refusal = ctx.host.request(action, 'chassis-control');
+      const refusal = ctx.host.request(action, 'chassis-control', ctx.channel);
       if (refusal === 'not-in-present-state') fail(CC.NotSupportedInPresentState, `power ${action} while ${ctx.host.power}`);
-      restartChannel.set(ctx.host, ctx.channel);
       return EMPTY;
     },
   }),
@@ -399,8 +394,7 @@ export const chassisCommands: readonly CommandDef<unknown>[] = [
     decode: noData,
     handle: (_req, ctx) => {
       const cause = ctx.host.restartCause;
-      const channel = cause === 'chassis-control' ? (restartChannel.get(ctx.host) ?? 0) : 0;
-      return Uint8Array.of(RESTART_CAUSE[cause], channel & 0x0f);
+      return Uint8Array.of(RESTART_CAUSE[cause], ctx.host.restartChannel & 0x0f);
     },
   }),
   command({
@@ -412,11 +406,9 @@ export const chassisCommands: readonly CommandDef<unknown>[] = [
     decode: decodeSetBootOption,
     handle: (req, ctx) => {
       req.def.set(req.data, ctx.host);
-      let marks = bootInvalid.get(ctx.host);
-      if (req.invalid) {
-        if (!marks) bootInvalid.set(ctx.host, (marks = new Set()));
-        marks.add(req.parameter);
-      } else marks?.delete(req.parameter);
+      const locked = ctx.host.boot.lockedParameters.filter((p) => p !== req.parameter);
+      if (req.invalid) locked.push(req.parameter);
+      if (locked.length !== ctx.host.boot.lockedParameters.length || req.invalid) ctx.host.setBootOptions({ lockedParameters: locked.sort((a, b) => a - b) });
       return EMPTY;
     },
   }),
@@ -430,7 +422,7 @@ export const chassisCommands: readonly CommandDef<unknown>[] = [
     handle: (req, ctx) => {
       const def = BOOT_PARAMETERS.get(req.parameter);
       if (!def) fail(BootCC.ParameterNotSupported, `boot parameter ${req.parameter}`);
-      const invalid = bootInvalid.get(ctx.host)?.has(req.parameter) ? 0x80 : 0;
+      const invalid = ctx.host.boot.lockedParameters.includes(req.parameter) ? 0x80 : 0;
       return new Writer(32).u8(BOOT_PARAMETER_VERSION).u8(invalid | req.parameter).bytes(def.get(ctx.host, req.set)).finish();
     },
   }),

@@ -4,7 +4,7 @@
 // reading factors, hysteresis, thresholds, event enables, re-arm, event
 // status, reading and type. An unknown sensor number answers CBh.
 import { Writer } from '../../bytes/index.js';
-import { ASSERT_OFFSET, byteToRaw, THRESHOLD_NAMES, type Sensor } from '../../model/sensors.js';
+import { byteToRaw, THRESHOLD_NAMES, type Sensor } from '../../model/sensors.js';
 import { CC, Channel, NetFn, Privilege, REMOTE_CONSOLE_SWID } from '../constants.js';
 import type { IpmiContext } from '../context.js';
 import { IpmiError } from '../errors.js';
@@ -41,13 +41,6 @@ function offsetMask(s: Sensor): number {
 }
 
 /** Assertion status bits of a sensor: asserted thresholds' offsets, or the discrete states. */
-function assertedBits(s: Sensor): number {
-  if (!s.isThreshold) return s.states & 0x7fff;
-  let bits = 0;
-  for (const n of s.asserted) bits |= 1 << ASSERT_OFFSET[n];
-  return bits;
-}
-
 /** Reading flags (35.14 byte 2, 35.13 byte 1): 7 event messages enabled, 6 scanning enabled, 5 unavailable. */
 function readingFlags(s: Sensor): number {
   return (s.enables.allEvents ? 0x80 : 0) | (s.enables.scanning ? 0x40 : 0) | (s.raw === null ? 0x20 : 0);
@@ -402,8 +395,8 @@ const getSensorEventEnable = command({
  * request:  [sensor number][7: 0 re-arm all event status, 1 re-arm selected]
  *           [optional: assertion 7:0][assertion 14:8][deassertion 7:0][deassertion 14:8]
  * response: —
- * The model re-arms a sensor as a whole, so a selective re-arm re-arms all
- * of the sensor's events (a superset of what was asked).
+ * Re-arming forgets the selected event status; conditions that still hold
+ * generate their events again.
  */
 const rearmSensorEvents = command({
   netFn: NetFn.SensorEvent,
@@ -413,13 +406,14 @@ const rearmSensorEvents = command({
   section: 'IPMI 2.0 35.12',
   decode(r) {
     const sensor = r.u8();
-    r.u8();
-    for (let i = 0; i < 4 && r.remaining > 0; i++) r.u8();
+    const selected = (r.u8() & 0x80) !== 0;
+    const b = [r.optU8() ?? 0, r.optU8() ?? 0, r.optU8() ?? 0, r.optU8() ?? 0];
     r.end();
-    return { sensor };
+    const mask = selected ? { assertion: b[0]! | (b[1]! << 8), deassertion: b[2]! | (b[3]! << 8) } : undefined;
+    return { sensor, mask };
   },
   handle(req, ctx) {
-    ctx.host.rearm(sensorOf(ctx, req.sensor));
+    ctx.host.rearm(sensorOf(ctx, req.sensor), req.mask);
     return EMPTY;
   },
 });
@@ -429,8 +423,7 @@ const rearmSensorEvents = command({
  * request:  [sensor number]
  * response: [7 all event messages enabled, 6 scanning enabled, 5 reading/state unavailable]
  *           [assertion status 7:0][14:8][deassertion status 7:0][14:8]
- * Assertion status is the set of asserted events; deassertion events are
- * not latched by the model and read as 0.
+ * The status is what the sensor latched since it was last re-armed.
  */
 const getSensorEventStatus = command({
   netFn: NetFn.SensorEvent,
@@ -447,7 +440,8 @@ const getSensorEventStatus = command({
     const s = sensorOf(ctx, req.sensor);
     const unavailable = s.isThreshold ? s.raw === null : !s.present;
     const flags = (readingFlags(s) & 0xc0) | (unavailable ? 0x20 : 0);
-    return new Writer(5).u8(flags).u16le(unavailable ? 0 : assertedBits(s)).u16le(0).finish();
+    const l = s.latched;
+    return new Writer(5).u8(flags).u16le(unavailable ? 0 : l.assertion & 0x7fff).u16le(unavailable ? 0 : l.deassertion & 0x7fff).finish();
   },
 });
 

@@ -36,14 +36,14 @@ const PARAMETER_REVISION = 0x11;
 interface Parameter {
   /** Length of the Set data; absent for read-only parameters. */
   readonly length?: number;
-  get(bmc: Bmc, set: number): Uint8Array;
+  get(bmc: Bmc, set: number, ctx: IpmiContext): Uint8Array;
   set?(d: Uint8Array, bmc: Bmc): void;
 }
 
 // ---- LAN configuration --------------------------------------------------------
 
 /** A destination as stored, with the VLAN tag of parameter 25 (kept beside the model's fields). */
-type Destination = LanDestination & { vlanTagFormat?: number; vlanTag?: number };
+type Destination = LanDestination;
 
 const lanProgress = new SetInProgressLatch();
 
@@ -196,7 +196,8 @@ const LAN_PARAMETERS: ReadonlyMap<number, Parameter> = new Map<number, Parameter
       },
     },
   ],
-  [8, { get: (bmc) => new Writer(2).u16le(bmc.sol.payloadPort).finish() }],
+  // the port this request arrived on: with one endpoint per host, each host's differs
+  [8, { get: (bmc, _set, ctx) => new Writer(2).u16le(ctx.localPort || bmc.sol.payloadPort).finish() }],
   [
     10,
     {
@@ -348,7 +349,7 @@ const LAN_PARAMETERS: ReadonlyMap<number, Parameter> = new Map<number, Parameter
       length: 4,
       get: (bmc, set) => {
         const d = destination(bmc, set);
-        return new Writer(4).u8(set).u8((d.vlanTagFormat ?? 0) << 4).u16le(d.vlanTag ?? 0).finish();
+        return new Writer(4).u8(set).u8(d.vlanTagFormat << 4).u16le(d.vlanTag).finish();
       },
       set: (d, bmc) => {
         reserved(d[1]!, 0x0f, 'address format');
@@ -469,7 +470,8 @@ const SOL_PARAMETERS: ReadonlyMap<number, Parameter> = new Map<number, Parameter
   [5, bitRateParam('nonVolatileBitRate')],
   [6, bitRateParam('volatileBitRate')],
   [7, { get: (bmc) => Uint8Array.of(bmc.lan.channel) }],
-  [8, { get: (bmc) => new Writer(2).u16le(bmc.sol.payloadPort).finish() }],
+  // the port this request arrived on: with one endpoint per host, each host's differs
+  [8, { get: (bmc, _set, ctx) => new Writer(2).u16le(ctx.localPort || bmc.sol.payloadPort).finish() }],
 ]);
 
 // ---- codecs --------------------------------------------------------------------------
@@ -531,11 +533,12 @@ function decodeGetParameter(r: Reader, ctx: IpmiContext): GetParameterRequest {
   return { revisionOnly: (b1 & 0x80) !== 0, selector, set };
 }
 
-function getParameter(table: ReadonlyMap<number, Parameter>, req: GetParameterRequest, bmc: Bmc): Uint8Array {
+function getParameter(table: ReadonlyMap<number, Parameter>, req: GetParameterRequest, ctx: IpmiContext): Uint8Array {
+  const bmc = ctx.bmc;
   if (req.revisionOnly) return Uint8Array.of(PARAMETER_REVISION);
   const def = table.get(req.selector);
   if (!def) fail(ParamCC.NotSupported, `parameter ${req.selector}`);
-  return new Writer(24).u8(PARAMETER_REVISION).bytes(def.get(bmc, req.set)).finish();
+  return new Writer(24).u8(PARAMETER_REVISION).bytes(def.get(bmc, req.set, ctx)).finish();
 }
 
 // ---- definitions -------------------------------------------------------------------------
@@ -562,7 +565,7 @@ export const transportCommands: readonly CommandDef<unknown>[] = [
     privilege: Privilege.Operator,
     section: 'IPMI 2.0 23.2',
     decode: decodeGetParameter,
-    handle: (req, ctx) => getParameter(LAN_PARAMETERS, req, ctx.bmc),
+    handle: (req, ctx) => getParameter(LAN_PARAMETERS, req, ctx),
   }),
   command({
     netFn: T,
@@ -583,6 +586,6 @@ export const transportCommands: readonly CommandDef<unknown>[] = [
     privilege: Privilege.User,
     section: 'IPMI 2.0 26.3',
     decode: decodeGetParameter,
-    handle: (req, ctx) => getParameter(SOL_PARAMETERS, req, ctx.bmc),
+    handle: (req, ctx) => getParameter(SOL_PARAMETERS, req, ctx),
   }),
 ];
