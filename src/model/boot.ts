@@ -40,9 +40,26 @@ export interface BootOverride {
   instance: number;
 }
 
+/**
+ * Events that do NOT clear the valid bit when their bit is set (IPMI v2.0
+ * 28.12 parameter 3). By default each of these clears it, so an override is
+ * only honoured by the boot it was meant for.
+ */
+export const KeepValidOn = {
+  PowerButton: 0x01,
+  ResetButton: 0x02,
+  Watchdog: 0x04,
+  /** The 60-second timeout: no Chassis Control within 60 s of setting the flags. */
+  Timeout: 0x08,
+  Pef: 0x10,
+} as const;
+
+/** How long an override set over IPMI waits for a Chassis Control command. */
+export const BOOT_FLAGS_TIMEOUT_MS = 60_000;
+
 export interface BootOptions {
   override: BootOverride;
-  /** Parameter 3: which events clear the valid bit automatically. */
+  /** Parameter 3: which events do not clear the valid bit (KeepValidOn bits). */
   validBitClearing: number;
   /** Parameter 4: boot info acknowledge (write mask / data). */
   bootInfoAck: number;
@@ -82,12 +99,30 @@ export function defaultBootOptions(): BootOptions {
   };
 }
 
+/** The restart causes that clear the valid bit unless parameter 3 says otherwise. */
+const CLEARING_CAUSES: Partial<Record<string, number>> = {
+  'power-button': KeepValidOn.PowerButton,
+  'reset-button': KeepValidOn.ResetButton,
+  'soft-reset': KeepValidOn.ResetButton,
+  watchdog: KeepValidOn.Watchdog,
+  'pef-reset': KeepValidOn.Pef,
+  'pef-cycle': KeepValidOn.Pef,
+};
+
 /**
  * What the firmware boots from at this boot, and the override that remains
- * afterwards ("Once" consumed). Pure.
+ * afterwards ("Once" consumed). A boot caused by an event that clears the
+ * valid bit (a watchdog reset, say) ignores the override and clears it. Pure.
  */
-export function consumeBootOverride(o: BootOverride): { device: BootDevice; mode: BootOverride['mode']; next: BootOverride } {
+export function consumeBootOverride(
+  o: BootOverride,
+  restart?: { cause: string; validBitClearing: number },
+): { device: BootDevice; mode: BootOverride['mode']; next: BootOverride } {
   if (!o.valid || o.device === 'none') return { device: 'none', mode: o.mode, next: o };
+  const bit = restart ? CLEARING_CAUSES[restart.cause] : undefined;
+  if (restart && bit !== undefined && (restart.validBitClearing & bit) === 0) {
+    return { device: 'none', mode: o.mode, next: { ...o, valid: false } };
+  }
   if (o.persistent) return { device: o.device, mode: o.mode, next: o };
   return { device: o.device, mode: o.mode, next: { ...o, valid: false } };
 }

@@ -4,7 +4,7 @@
 // Nothing here knows a protocol; front doors translate.
 import { createHash } from 'node:crypto';
 import type { HostLink, HostReports } from '../backends/link.js';
-import { consumeBootOverride, defaultBootOptions, type BootOptions, type BootOverride } from './boot.js';
+import { BOOT_FLAGS_TIMEOUT_MS, consumeBootOverride, defaultBootOptions, type BootOptions, type BootOverride } from './boot.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { ConsoleBuffer } from './console.js';
 import type { ModelEvents } from './events.js';
@@ -98,6 +98,7 @@ export class Host {
   #boot: BootOptions;
   #identify: IdentifyState = { on: false, forced: false, until: null };
   #identifyTimer: TimerHandle | undefined;
+  #bootFlagsTimer: TimerHandle | undefined;
   #timers: TimerHandle[] = [];
   #powerSamples: { t: number; w: number }[] = [];
   #powerCycles = 0;
@@ -166,7 +167,7 @@ export class Host {
         this.#effect({ kind: 'reset' }, reason);
       },
       takeBootChoice: () => {
-        const c = consumeBootOverride(this.#boot.override);
+        const c = consumeBootOverride(this.#boot.override, { cause: this.#restartCause, validBitClearing: this.#boot.validBitClearing });
         if (c.next !== this.#boot.override) this.setBootOverride(c.next);
         return { device: c.device, mode: c.mode };
       },
@@ -222,6 +223,8 @@ export class Host {
     const step = powerStep(this.#power, { kind: 'request', action, cause });
     if (!step.ok) return step.reason;
     if (step.effects.some((e) => e.kind === 'restart-cause')) this.#restartChannel = channel;
+    // a Chassis Control command restarts the boot flags' 60-second countdown
+    if (cause === 'chassis-control' && this.#bootFlagsTimer) this.#armBootFlagsTimeout();
     this.#apply(step, cause);
     return undefined;
   }
@@ -310,9 +313,28 @@ export class Host {
     return this.#boot;
   }
 
-  setBootOverride(o: BootOverride): void {
+  /**
+   * Sets the boot override. `timeout`: the override was set through a door
+   * that has IPMI's 60-second rule (IPMI v2.0 28.12): unless parameter 3
+   * keeps it, the valid bit clears when no Chassis Control command follows
+   * within 60 s. Redfish's Once has no such rule.
+   */
+  setBootOverride(o: BootOverride, opts: { timeout?: boolean } = {}): void {
     this.#boot = { ...this.#boot, override: { ...o } };
+    this.#bootFlagsTimer?.cancel();
+    this.#bootFlagsTimer = undefined;
+    if (opts.timeout && o.valid && (this.#boot.validBitClearing & 0x08) === 0) this.#armBootFlagsTimeout();
     this.#saveBoot();
+  }
+
+  #armBootFlagsTimeout(): void {
+    this.#bootFlagsTimer?.cancel();
+    this.#bootFlagsTimer = this.#clock.setTimeout(() => {
+      this.#bootFlagsTimer = undefined;
+      if (!this.#boot.override.valid) return;
+      this.#boot = { ...this.#boot, override: { ...this.#boot.override, valid: false } };
+      this.#saveBoot();
+    }, BOOT_FLAGS_TIMEOUT_MS);
   }
 
   setBootOptions(change: Partial<BootOptions>): void {
@@ -512,6 +534,7 @@ export class Host {
   async close(): Promise<void> {
     for (const t of this.#timers) t.cancel();
     this.#identifyTimer?.cancel();
+    this.#bootFlagsTimer?.cancel();
     this.watchdog.stop();
     if (this.#onSince !== null) this.#savePower();
     await this.link.close();

@@ -225,7 +225,7 @@ const BOOT_PARAMETERS: ReadonlyMap<number, BootParameter> = new Map<number, Boot
       set: (d, host) => {
         const next = decodeBootFlags(d, host.boot.override);
         if (typeof next === 'string') invalidField(next);
-        host.setBootOverride(next);
+        host.setBootOverride(next, { timeout: true });
       },
     },
   ],
