@@ -3,7 +3,7 @@
 // commands over the host's SDR repository, and the per-sensor commands —
 // reading factors, hysteresis, thresholds, event enables, re-arm, event
 // status, reading and type. An unknown sensor number answers CBh.
-import { Writer } from '../../bytes/index.js';
+import { Writer, type Reader } from '../../bytes/index.js';
 import { byteToRaw, THRESHOLD_NAMES, type Sensor } from '../../model/sensors.js';
 import { CC, Channel, NetFn, Privilege, REMOTE_CONSOLE_SWID } from '../constants.js';
 import type { IpmiContext } from '../context.js';
@@ -15,6 +15,13 @@ const EMPTY = new Uint8Array(0);
 
 /** BMC global enables bit 3: System Event Logging (22.1). */
 const EVENT_LOGGING_ENABLE = 0x08;
+
+/** The request of every command that takes only a sensor number. */
+function decodeSensorNumber(r: Reader): { sensor: number } {
+  const sensor = r.u8();
+  r.end();
+  return { sensor };
+}
 
 function sensorOf(ctx: IpmiContext, num: number): Sensor {
   const s = ctx.host.sensors.get(num);
@@ -309,11 +316,7 @@ const getSensorThresholds = command({
   name: 'Get Sensor Thresholds',
   privilege: Privilege.User,
   section: 'IPMI 2.0 35.9',
-  decode(r) {
-    const sensor = r.u8();
-    r.end();
-    return { sensor };
-  },
+  decode: decodeSensorNumber,
   handle(req, ctx) {
     const s = presentThresholdSensorOf(ctx, req.sensor);
     return Uint8Array.of(readableMask(s), ...THRESHOLD_NAMES.map((n) => (s.thresholdsRaw[n] ?? 0) & 0xff));
@@ -374,11 +377,7 @@ const getSensorEventEnable = command({
   name: 'Get Sensor Event Enable',
   privilege: Privilege.User,
   section: 'IPMI 2.0 35.11',
-  decode(r) {
-    const sensor = r.u8();
-    r.end();
-    return { sensor };
-  },
+  decode: decodeSensorNumber,
   handle(req, ctx) {
     const s = sensorOf(ctx, req.sensor);
     const e = s.enables;
@@ -431,11 +430,7 @@ const getSensorEventStatus = command({
   name: 'Get Sensor Event Status',
   privilege: Privilege.User,
   section: 'IPMI 2.0 35.13',
-  decode(r) {
-    const sensor = r.u8();
-    r.end();
-    return { sensor };
-  },
+  decode: decodeSensorNumber,
   handle(req, ctx) {
     const s = sensorOf(ctx, req.sensor);
     const unavailable = s.isThreshold ? s.raw === null : !s.present;
@@ -458,11 +453,7 @@ const getSensorReading = command({
   name: 'Get Sensor Reading',
   privilege: Privilege.User,
   section: 'IPMI 2.0 35.14',
-  decode(r) {
-    const sensor = r.u8();
-    r.end();
-    return { sensor };
-  },
+  decode: decodeSensorNumber,
   handle(req, ctx) {
     const s = sensorOf(ctx, req.sensor);
     // An absent device (empty DIMM slot, unpopulated fan header) answers
@@ -499,11 +490,7 @@ const getSensorType = command({
   name: 'Get Sensor Type',
   privilege: Privilege.User,
   section: 'IPMI 2.0 35.16',
-  decode(r) {
-    const sensor = r.u8();
-    r.end();
-    return { sensor };
-  },
+  decode: decodeSensorNumber,
   handle(req, ctx) {
     const s = sensorOf(ctx, req.sensor);
     return Uint8Array.of(s.def.type, s.def.eventReadingType & 0x7f);
