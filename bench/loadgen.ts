@@ -16,8 +16,9 @@
 //
 // usage: node dist/bench/loadgen.js --port P [--host 127.0.0.1] [--suite 17]
 //          [--user admin] [--password PW] [--mode throughput|churn]
-//          [--window 16] [--warmup-ms 1000] [--duration-ms 5000]
-//          [--sessions 10000] [--parallel 4] [--timeout-ms 1000] [--max-seconds 120]
+//          [--window 16] [--mix mixed|device-id] [--warmup-ms 1000] [--duration-ms 5000]
+//          [--sessions 10000] [--parallel 4] [--src-port-base 0]
+//          [--timeout-ms 1000] [--max-seconds 120]
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -39,6 +40,10 @@ export interface LoadgenOptions {
   parallel: number;
   timeoutMs: number;
   maxSeconds: number;
+  /** Churn: first source port of the run, one new port per session (0 = ephemeral ports). */
+  srcPortBase: number;
+  /** Throughput: Get Device ID and Get Chassis Status alternating, or Get Device ID only. */
+  mix: 'mixed' | 'device-id';
 }
 
 export const MAX_WINDOW = 32;
@@ -60,6 +65,8 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenOptions {
       parallel: { type: 'string' },
       'timeout-ms': { type: 'string' },
       'max-seconds': { type: 'string' },
+      'src-port-base': { type: 'string' },
+      mix: { type: 'string' },
     },
     strict: true,
   });
@@ -74,6 +81,8 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenOptions {
   const mode = values.mode ?? 'throughput';
   if (mode !== 'throughput' && mode !== 'churn') throw new RangeError('--mode must be throughput or churn');
   if (values.port === undefined) throw new RangeError('--port is required');
+  const mix = values.mix ?? 'mixed';
+  if (mix !== 'mixed' && mix !== 'device-id') throw new RangeError('--mix must be mixed or device-id');
   return {
     host,
     port: int('port', values.port, 0, 1, 65535),
@@ -88,6 +97,8 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenOptions {
     parallel: int('parallel', values.parallel, 4, 1, 64),
     timeoutMs: int('timeout-ms', values['timeout-ms'], 1000, 10, 60_000),
     maxSeconds: int('max-seconds', values['max-seconds'], 120, 1, 3600),
+    srcPortBase: int('src-port-base', values['src-port-base'], 0, 0, 65535),
+    mix,
   };
 }
 
@@ -106,14 +117,21 @@ class Link {
     });
   }
 
-  static open(host: string, port: number): Promise<Link> {
+  /** A socket connected to host:port, bound to 127.0.0.1:localPort when given (0 = any free port). */
+  static open(host: string, port: number, localPort = 0): Promise<Link> {
     const sock = createSocket('udp4');
     return new Promise((resolve, reject) => {
-      sock.once('error', reject);
-      sock.connect(port, host, () => {
-        sock.off('error', reject);
-        sock.on('error', () => {});
-        resolve(new Link(sock));
+      const fail = (err: Error): void => {
+        sock.close();
+        reject(err);
+      };
+      sock.once('error', fail);
+      sock.bind(localPort, '127.0.0.1', () => {
+        sock.connect(port, host, () => {
+          sock.off('error', fail);
+          sock.on('error', () => {});
+          resolve(new Link(sock));
+        });
       });
     });
   }
@@ -183,6 +201,7 @@ const COMMANDS = [
 
 export interface ThroughputResult {
   mode: 'throughput';
+  mix: 'mixed' | 'device-id';
   suite: number;
   window: number;
   durationMs: number;
@@ -222,7 +241,7 @@ async function throughput(o: LoadgenOptions): Promise<ThroughputResult> {
     nextRq = (nextRq + 1) & 63;
     const k = kind;
     const c = COMMANDS[k]!;
-    kind = (kind + 1) % COMMANDS.length;
+    kind = o.mix === 'mixed' ? (kind + 1) % COMMANDS.length : 0;
     busy[rq] = 1;
     kindOf[rq] = k;
     inFlight++;
@@ -287,11 +306,13 @@ async function throughput(o: LoadgenOptions): Promise<ThroughputResult> {
   const sAll = summarize(all);
   const byCommand: ThroughputResult['byCommand'] = {};
   COMMANDS.forEach((c, i) => {
+    if (lat[i]!.length === 0) return;
     const sm = summarize(lat[i]!);
     byCommand[c.name] = { commands: sm.n, median: round(sm.median, 3), p99: round(sm.p99, 3) };
   });
   return {
     mode: 'throughput',
+    mix: o.mix,
     suite: o.suite,
     window: o.window,
     durationMs: o.durationMs,
@@ -326,12 +347,30 @@ async function churn(o: LoadgenOptions, deadline: number): Promise<ChurnResult> 
   const times: number[] = [];
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  // A new socket per session, as each ipmitool process has, on a source port
+  // not used before in this run: pyghmi keys its sessions by the console's
+  // address and port and never forgets one (Close Session is a no-op there),
+  // so an ephemeral port the kernel hands out twice would land in a dead
+  // session and time out.
+  let srcPort = o.srcPortBase;
+  const openLink = async (): Promise<Link> => {
+    if (srcPort === 0) return Link.open(o.host, o.port);
+    for (let tries = 0; ; tries++) {
+      const p = srcPort++;
+      if (srcPort > 65535) srcPort = 1024;
+      try {
+        return await Link.open(o.host, o.port, p);
+      } catch (err) {
+        if (tries > 1000 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+  };
   const worker = async (): Promise<void> => {
-    const link = await Link.open(o.host, o.port);
     let rq = 0;
     while (started < o.sessions && performance.now() < deadline) {
       started++;
       const t = performance.now();
+      const link = await openLink();
       try {
         const s = await establish(link, o);
         rq = (rq + 1) & 63;
@@ -345,9 +384,10 @@ async function churn(o: LoadgenOptions, deadline: number): Promise<ChurnResult> 
         const key = err instanceof TimeoutError ? `timeout:${err.stage}` : err instanceof SetupError ? `${err.stage}:0x${err.status.toString(16)}` : 'error';
         failed[key] = (failed[key] ?? 0) + 1;
         if (!(err instanceof TimeoutError) && !(err instanceof SetupError)) throw err;
+      } finally {
+        link.close();
       }
     }
-    link.close();
   };
   await Promise.all(Array.from({ length: o.parallel }, () => worker()));
   const elapsedMs = performance.now() - t0;

@@ -15,6 +15,7 @@ import {
   CONFIDENTIALITY_ALGOS,
   integrityMac,
   INTEGRITY_ALGOS,
+  IvPool,
   rakp2AuthCode,
   rakp3AuthCode,
   rakp4Icv,
@@ -304,6 +305,9 @@ export function decodeLanResponse(msg: Uint8Array): LanResponse | undefined {
   return { netFn: msg[1]! >> 2, rqSeq: msg[4]! >> 2, cmd: msg[5]!, cc: msg[6]!, data: msg.subarray(7, msg.length - 1) };
 }
 
+/** AES-CBC IVs in batches, as the BMC draws them. */
+const ivs = new IvPool();
+
 /** Console address (software ID 81h) and BMC address (20h), as ipmitool uses them. */
 const BMC_ADDR = 0x20;
 const CONSOLE_SWID = 0x81;
@@ -334,7 +338,7 @@ export class ClientSession {
   request(netFn: number, cmd: number, rqSeq: number, data: Uint8Array = new Uint8Array(0)): Buffer {
     const msg = encodeLanRequest({ rsAddr: BMC_ADDR, netFn, rsLun: 0, rqAddr: CONSOLE_SWID, rqSeq: rqSeq & 0x3f, rqLun: 0, cmd, data });
     const encrypted = this.suite.confidentiality.blockSize > 0;
-    const payload = encrypted ? aesCbcEncrypt(this.#k2, randomBytes(16), msg) : msg;
+    const payload = encrypted ? aesCbcEncrypt(this.#k2, ivs.next(), msg) : msg;
     const integ = this.suite.integrity;
     const seq = this.#seq;
     this.#seq = (this.#seq + 1) >>> 0 || 1;

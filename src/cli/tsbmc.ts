@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // The tsbmc command: parse options, start the BMC, print how to reach it,
 // stop cleanly on SIGINT/SIGTERM. Errors a user can fix get one clear line
 // and exit status 2 (usage) or 1 (start failure).

@@ -1,15 +1,16 @@
 // The platform profile: a JSON file describing the server a BMC manages —
 // its identity, FRU contents, how many hosts the chassis holds, and each
-// sensor with its thresholds, resolution and simulated behaviour. This module
-// is its schema (zod; also published as profiles/profile.schema.json), its
-// loader, and the translation into the model's specs.
+// sensor with its thresholds, resolution and simulated behaviour. Its schema
+// is profiles/profile.schema.json (JSON Schema 2020-12, published for users
+// writing their own); this module validates against it, fills in the
+// schema's defaults, and translates a profile into the model's specs.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import { Validator, type OutputUnit } from '@cfworker/json-schema';
 import type { SimBehaviour } from '../backends/sim/sim-host.js';
 import type { FruInfo } from '../model/fru.js';
 import type { HostSpec, RestorePolicy } from '../model/host.js';
-import { EventReadingType, SensorType, THRESHOLD_NAMES, UnitCode, type Conversion, type SensorDef } from '../model/sensors.js';
+import { EventReadingType, SensorType, type Conversion, type SensorDef, type ThresholdName, type Thresholds } from '../model/sensors.js';
 
 const SENSOR_TYPES = {
   temperature: SensorType.Temperature,
@@ -28,151 +29,118 @@ const SENSOR_TYPES = {
   other: SensorType.Other,
 } as const;
 
-const thresholdsSchema = z
-  .object(Object.fromEntries(THRESHOLD_NAMES.map((n) => [n, z.number().optional()])) as Record<(typeof THRESHOLD_NAMES)[number], z.ZodOptional<z.ZodNumber>>)
-  .strict();
+export interface ProfileSensor {
+  number: number;
+  name: string;
+  type: keyof typeof SENSOR_TYPES;
+  kind: 'threshold' | 'discrete';
+  unit: string;
+  entity: [number, number];
+  present: boolean;
+  conversion: Conversion;
+  thresholds: Thresholds;
+  settable?: ThresholdName[];
+  hysteresis: [number, number];
+  states?: number;
+  nominal?: number;
+  sim?: SimBehaviour;
+}
 
-const conversionSchema = z
-  .object({
-    m: z.number().int().min(-512).max(511).refine((m) => m !== 0, 'M must not be 0'),
-    b: z.number().int().min(-512).max(511).default(0),
-    bExp: z.number().int().min(-8).max(7).default(0),
-    rExp: z.number().int().min(-8).max(7).default(0),
-    signed: z.boolean().default(false),
-  })
-  .strict();
-
-const simSchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('temperature'),
-      ambient: z.number(),
-      loadRise: z.number(),
-      tauSeconds: z.number().positive().optional(),
-      onlyWhenOn: z.boolean().optional(),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('fan'),
-      follows: z.number().int().min(0).max(255),
-      minRpm: z.number(),
-      maxRpm: z.number(),
-      atTemp: z.tuple([z.number(), z.number()]),
-    })
-    .strict(),
-  z.object({ kind: z.literal('voltage'), nominal: z.number(), noise: z.number().min(0).max(0.5), standby: z.boolean() }).strict(),
-  z.object({ kind: z.literal('constant'), value: z.number().nullable() }).strict(),
-]);
-
-const sensorSchema = z
-  .object({
-    number: z.number().int().min(0).max(254),
-    name: z.string().min(1).max(16),
-    type: z.enum(Object.keys(SENSOR_TYPES) as [keyof typeof SENSOR_TYPES, ...(keyof typeof SENSOR_TYPES)[]]),
-    /** threshold (analog) or sensor-specific discrete */
-    kind: z.enum(['threshold', 'discrete']).default('threshold'),
-    unit: z.string().default('unspecified'),
-    entity: z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(127)]),
-    present: z.boolean().default(true),
-    conversion: conversionSchema.default({ m: 1, b: 0, bExp: 0, rExp: 0, signed: false }),
-    thresholds: thresholdsSchema.default({}),
-    settable: z.array(z.enum(THRESHOLD_NAMES)).optional(),
-    hysteresis: z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255)]).default([2, 2]),
-    /** Discrete sensors: the state bits that can assert. */
-    states: z.number().int().min(0).max(0x7fff).optional(),
-    nominal: z.number().optional(),
-    sim: simSchema.optional(),
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    if (s.kind === 'threshold' && UnitCode[s.unit] === undefined) ctx.addIssue({ code: 'custom', message: `unknown unit "${s.unit}"`, path: ['unit'] });
-  });
-
-const fruSchema = z
-  .object({
-    chassis: z.object({ type: z.number().int().min(0).max(255), partNumber: z.string(), serial: z.string(), extra: z.array(z.string()).default([]) }).strict().optional(),
-    board: z
-      .object({
-        manufactured: z.string().optional(),
-        manufacturer: z.string(),
-        product: z.string(),
-        serial: z.string(),
-        partNumber: z.string(),
-        fileId: z.string().default(''),
-        extra: z.array(z.string()).default([]),
-      })
-      .strict()
-      .optional(),
-    product: z
-      .object({
-        manufacturer: z.string(),
-        name: z.string(),
-        partNumber: z.string(),
-        version: z.string(),
-        serial: z.string(),
-        assetTag: z.string().default(''),
-        fileId: z.string().default(''),
-        extra: z.array(z.string()).default([]),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-export const profileSchema = z
-  .object({
-    $schema: z.string().optional(),
-    name: z.string().min(1),
-    description: z.string().optional(),
-    bmc: z
-      .object({
-        manufacturerId: z.number().int().min(0).max(0xfffff),
-        productId: z.number().int().min(0).max(0xffff),
-        deviceId: z.number().int().min(0).max(255).default(0x20),
-        deviceRevision: z.number().int().min(0).max(15).default(1),
-        firmwareVersion: z.string().regex(/^\d{1,3}\.\d{1,2}(\.\d+)?$/, 'firmwareVersion is MAJOR.MINOR[.PATCH]'),
-        maxUsers: z.number().int().min(2).max(63).default(15),
-      })
-      .strict(),
-    chassis: z.object({ hosts: z.number().int().min(1).max(64).default(1) }).strict().default({ hosts: 1 }),
-    host: z
-      .object({
-        fru: fruSchema,
-        fruSize: z.number().int().min(256).max(65535).default(1024),
-        selCapacity: z.number().int().min(16).max(65534).default(1024),
-        selOverflow: z.enum(['stop', 'wrap']).default('stop'),
-        powerCycleIntervalSeconds: z.number().int().min(0).max(255).default(1),
-        softOffTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
-        restorePolicy: z.enum(['always-off', 'previous', 'always-on']).default('always-off'),
-        power: z
-          .object({ standbyWatts: z.number().default(8), idleWatts: z.number().default(65), maxWatts: z.number().default(190) })
-          .strict()
-          .default({ standbyWatts: 8, idleWatts: 65, maxWatts: 190 }),
-        bootSeconds: z.number().min(0).max(600).default(3),
-        shutdownSeconds: z.number().min(0).max(600).default(2),
-        sensors: z.array(sensorSchema),
-      })
-      .strict(),
-  })
-  .strict()
-  .superRefine((p, ctx) => {
-    const seen = new Set<number>();
-    p.host.sensors.forEach((s, i) => {
-      if (seen.has(s.number)) ctx.addIssue({ code: 'custom', message: `duplicate sensor number ${s.number}`, path: ['host', 'sensors', i, 'number'] });
-      seen.add(s.number);
-    });
-  });
-
-export type Profile = z.infer<typeof profileSchema>;
-export type ProfileSensor = Profile['host']['sensors'][number];
+export interface Profile {
+  $schema?: string;
+  name: string;
+  description?: string;
+  bmc: {
+    manufacturerId: number;
+    productId: number;
+    deviceId: number;
+    deviceRevision: number;
+    firmwareVersion: string;
+    maxUsers: number;
+  };
+  chassis: { hosts: number };
+  host: {
+    fru: {
+      chassis?: { type: number; partNumber: string; serial: string; extra: string[] };
+      board?: { manufactured?: string; manufacturer: string; product: string; serial: string; partNumber: string; fileId: string; extra: string[] };
+      product?: { manufacturer: string; name: string; partNumber: string; version: string; serial: string; assetTag: string; fileId: string; extra: string[] };
+    };
+    fruSize: number;
+    selCapacity: number;
+    selOverflow: 'stop' | 'wrap';
+    powerCycleIntervalSeconds: number;
+    softOffTimeoutSeconds: number;
+    restorePolicy: RestorePolicy;
+    power: { standbyWatts: number; idleWatts: number; maxWatts: number };
+    bootSeconds: number;
+    shutdownSeconds: number;
+    sensors: ProfileSensor[];
+  };
+}
 
 export class ProfileError extends Error {
   override readonly name = 'ProfileError';
   readonly code = 'PROFILE_INVALID';
 }
 
-export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('../../../profiles/default-1u.json', import.meta.url));
+const PROFILES_DIR = new URL('../../../profiles/', import.meta.url);
+export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('default-1u.json', PROFILES_DIR));
+export const PROFILE_SCHEMA_PATH = fileURLToPath(new URL('profile.schema.json', PROFILES_DIR));
+
+type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema | boolean;
+  prefixItems?: JsonSchema[];
+  allOf?: { if?: { properties?: Record<string, { const?: unknown }> }; then?: JsonSchema }[];
+  default?: unknown;
+};
+
+let validator: { validator: Validator; schema: JsonSchema } | undefined;
+
+function profileValidator(): { validator: Validator; schema: JsonSchema } {
+  if (!validator) {
+    const schema = JSON.parse(readFileSync(PROFILE_SCHEMA_PATH, 'utf8')) as JsonSchema;
+    validator = { validator: new Validator(schema as never, '2020-12', false), schema };
+  }
+  return validator;
+}
+
+/** Fills in the schema's `default`s, recursively (objects, arrays, if/then branches). */
+function applyDefaults(schema: JsonSchema | boolean | undefined, value: unknown): void {
+  if (!schema || typeof schema === 'boolean' || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => applyDefaults(schema.prefixItems?.[i] ?? schema.items, v));
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+    if (obj[key] === undefined && sub.default !== undefined) obj[key] = structuredClone(sub.default);
+    applyDefaults(sub, obj[key]);
+  }
+  for (const branch of schema.allOf ?? []) {
+    const cond = Object.entries(branch.if?.properties ?? {});
+    if (cond.every(([k, c]) => obj[k] === c.const)) applyDefaults(branch.then, obj);
+  }
+}
+
+/** Keywords whose errors only say that something below them failed. */
+const CONTAINERS = new Set(['properties', 'items', 'prefixItems', 'allOf', 'if', 'then', 'oneOf', 'anyOf', '$ref']);
+
+function describe(errors: readonly OutputUnit[]): string[] {
+  const lines: string[] = [];
+  for (const e of errors) {
+    if (CONTAINERS.has(e.keyword)) continue;
+    const path = e.instanceLocation.replace(/^#\/?/, '').split('/').filter(Boolean).join('.') || '(root)';
+    if (e.keyword === 'false') {
+      const parent = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '(root)';
+      lines.push(`  ${parent}: unknown property "${path.slice(path.lastIndexOf('.') + 1)}"`);
+    } else if (e.keyword !== 'additionalProperties') {
+      lines.push(`  ${path}: ${e.error}`);
+    }
+  }
+  return [...new Set(lines)];
+}
 
 export function parseProfile(text: string, source: string): Profile {
   let json: unknown;
@@ -181,12 +149,17 @@ export function parseProfile(text: string, source: string): Profile {
   } catch (err) {
     throw new ProfileError(`${source}: not valid JSON: ${(err as Error).message}`);
   }
-  const r = profileSchema.safeParse(json);
-  if (!r.success) {
-    const lines = r.error.issues.slice(0, 10).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ProfileError(`${source}: invalid profile:\n${lines.join('\n')}`);
-  }
-  return r.data;
+  const { validator: v, schema } = profileValidator();
+  const r = v.validate(json);
+  if (!r.valid) throw new ProfileError(`${source}: invalid profile:\n${describe(r.errors).slice(0, 10).join('\n')}`);
+  applyDefaults(schema, json);
+  const profile = json as Profile;
+  const seen = new Set<number>();
+  profile.host.sensors.forEach((s, i) => {
+    if (seen.has(s.number)) throw new ProfileError(`${source}: invalid profile:\n  host.sensors.${i}.number: duplicate sensor number ${s.number}`);
+    seen.add(s.number);
+  });
+  return profile;
 }
 
 export function loadProfile(path: string): Profile {
@@ -253,9 +226,4 @@ export function hostSpec(p: Profile, index: number, systemGuid: Uint8Array): Hos
     systemGuid,
     defaultRestorePolicy: p.host.restorePolicy as RestorePolicy,
   };
-}
-
-/** The profile schema as JSON Schema, for editors and users writing their own. */
-export function profileJsonSchema(): unknown {
-  return z.toJSONSchema(profileSchema, { io: 'input', unrepresentable: 'any' });
 }

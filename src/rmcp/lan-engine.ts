@@ -23,6 +23,7 @@ import {
   CONFIDENTIALITY_ALGOS,
   integrityMac,
   INTEGRITY_ALGOS,
+  IvPool,
   rakp2AuthCode,
   rakp3AuthCode,
   rakp4Icv,
@@ -121,6 +122,7 @@ export class LanEngine {
   readonly #send: SendFn;
   readonly #payloads = new Map<number, PayloadHandler>();
   readonly #localPort: () => number;
+  readonly #ivs = new IvPool();
 
   constructor(opts: LanEngineOptions) {
     this.#bmc = opts.bmc;
@@ -421,7 +423,7 @@ export class LanEngine {
     const integ = s.integrity!;
     const conf = s.confidentiality!;
     const encrypted = conf.blockSize > 0;
-    const body = encrypted ? aesCbcEncrypt(keys.k2, randomBytes(16), payload) : payload;
+    const body = encrypted ? aesCbcEncrypt(keys.k2, this.#ivs.next(), payload) : payload;
     let seq: number;
     if (integ.macLength > 0) {
       seq = s.outSeq;

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/tsbmc.js', import.meta.url));
+/** Node options the tsbmc command runs with (its shebang and `npm start`). */
+export const NODE_ARGS = ['--max-semi-space-size=1'];
 export const ADMIN_PASSWORD = 'Adm1nPassw0rd';
 
 export interface BmcProcess {
@@ -21,7 +23,7 @@ export interface BmcProcess {
 
 export async function startBmcProcess(opts: { args?: string[]; stateDir?: string; env?: NodeJS.ProcessEnv; keepState?: boolean } = {}): Promise<BmcProcess> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'tsbmc-test-'));
-  const args = [CLI, '--state-dir', stateDir, '--ipmi-port', '0', '--admin-password', ADMIN_PASSWORD, '--log-level', 'warn', ...(opts.args ?? [])];
+  const args = [...NODE_ARGS, CLI, '--state-dir', stateDir, '--ipmi-port', '0', '--admin-password', ADMIN_PASSWORD, '--log-level', 'warn', ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
