@@ -15,7 +15,7 @@
 //   --out      results file (default bench/results/latest.json)
 //   --profile  run the long-lived tsbmc under `node --cpu-prof` and print where its time goes
 //              (the profiler costs throughput: compare numbers only from runs without it)
-// env: TSBMC_PEERS_DIR (default /work/shared/peers), BENCH_PORT_BASE (default 19600)
+// env: TSBMC_PEERS_DIR (default ../shared/peers beside the project), BENCH_PORT_BASE (default 19600)
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/tsbmc.js');
 const LOADGEN = join(ROOT, 'dist/bench/loadgen.js');
 const STATS = join(ROOT, 'dist/bench/stats.js');
-const PEERS = process.env.TSBMC_PEERS_DIR ?? '/work/shared/peers';
+const PEERS = process.env.TSBMC_PEERS_DIR ?? fileURLToPath(new URL('../../shared/peers', import.meta.url));
 const COMMON_SH = join(PEERS, 'lib/common.sh');
 const RESULTS = join(ROOT, 'bench/results');
 const HOST = '127.0.0.1';
