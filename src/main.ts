@@ -17,6 +17,9 @@ import { ConsoleBuffer } from './model/console.js';
 import { scoped, type Persistence } from './model/persist.js';
 import { defaultSecurityPolicy } from './model/security.js';
 import { LanEndpoint } from './rmcp/lan-endpoint.js';
+import { resourceRoutes } from './redfish/resources/index.js';
+import { RedfishService, WebServer } from './redfish/server.js';
+import { loadOrCreateTls } from './redfish/tls.js';
 import { Sweeper } from './rmcp/sweeper.js';
 import { FileStore, KeyedSecretBox } from './store/index.js';
 
@@ -24,6 +27,10 @@ export interface RunningBmc {
   readonly bmc: Bmc;
   readonly profile: Profile;
   readonly endpoints: readonly LanEndpoint[];
+  readonly redfish: RedfishService;
+  readonly web: WebServer;
+  /** SHA-256 fingerprint of the HTTPS certificate. */
+  readonly tlsFingerprint: string;
   /** Set only when this start generated the administrator password. */
   readonly generatedPassword: string | undefined;
   stop(): Promise<void>;
@@ -32,7 +39,7 @@ export interface RunningBmc {
 export class StartError extends Error {
   override readonly name = 'StartError';
   constructor(
-    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED',
+    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED' | 'HTTPS_PORT_IN_USE',
     message: string,
   ) {
     super(message);
@@ -173,6 +180,23 @@ export async function startBmc(opts: {
     throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen}:${options.ipmiPort}: ${e.code ?? e.message}`);
   }
 
+  const tls = await loadOrCreateTls(join(options.stateDir, 'tls'), [options.listen]);
+  if (tls.generated) log.info('generated a self-signed HTTPS certificate', { sha256: tls.fingerprint256 });
+  const redfish = new RedfishService({ bmc, log: log.child('redfish'), routes: resourceRoutes() });
+  const web = new WebServer({ service: redfish, log: log.child('web'), address: options.listen, httpsPort: options.httpsPort, httpPort: options.httpPort, tls });
+  try {
+    await web.start();
+  } catch (err) {
+    await web.stop().catch(() => undefined);
+    await Promise.all(endpoints.map((e) => e.stop()));
+    await bmc.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      throw new StartError('HTTPS_PORT_IN_USE', `TCP port ${options.listen}:${options.httpsPort} or ${options.httpPort ?? ''} is already in use`);
+    }
+    throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen} for HTTPS: ${e.code ?? e.message}`);
+  }
+
   for (const h of bmc.hosts) h.applyRestorePolicy();
   for (const h of bmc.hosts) h.scan();
   const scanner = setInterval(() => {
@@ -184,9 +208,13 @@ export async function startBmc(opts: {
     bmc,
     profile,
     endpoints,
+    redfish,
+    web,
+    tlsFingerprint: tls.fingerprint256,
     generatedPassword,
     async stop() {
       clearInterval(scanner);
+      await web.stop();
       await Promise.all(endpoints.map((e) => e.stop()));
       await bmc.close();
     },

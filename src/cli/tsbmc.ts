@@ -49,6 +49,9 @@ async function main(): Promise<number> {
   const out: string[] = [];
   out.push(`tsbmc ${version()}: ${running.profile.name}, ${bmc.hosts.length} host${bmc.hosts.length > 1 ? 's' : ''}, state in ${options.stateDir}`);
   for (const [i, ep] of endpoints.entries()) out.push(`IPMI over LAN (host ${i}): udp ${options.listen}:${ep.port}`);
+  const web = running.web;
+  out.push(`Redfish: https://${options.listen}:${web.httpsPort}/redfish/v1 (certificate SHA-256 ${running.tlsFingerprint})`);
+  if (web.httpPort !== undefined) out.push(`HTTP: http://${options.listen}:${web.httpPort} redirects to HTTPS`);
   if (generatedPassword) {
     out.push('');
     out.push(`Generated administrator password for "${user}" (shown only now; stored encrypted):`);
@@ -60,6 +63,7 @@ async function main(): Promise<number> {
     out.push('');
     out.push('Try:');
     out.push(`  ipmitool -I lanplus -C 17 -H ${options.listen} -p ${first.port} -U ${user} -P ${pw} chassis status`);
+    out.push(`  curl -k -u ${user}:${pw} https://${options.listen}:${web.httpsPort}/redfish/v1/Systems`);
   }
   process.stdout.write(out.join('\n') + '\n');
 

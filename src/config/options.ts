@@ -9,6 +9,9 @@ export interface Options {
   stateDir: string;
   listen: string;
   ipmiPort: number;
+  httpsPort: number;
+  /** Plain-HTTP port that redirects to HTTPS; undefined = off. */
+  httpPort: number | undefined;
   hosts: number | undefined;
   adminUser: string;
   adminPassword: string | undefined;
@@ -28,6 +31,8 @@ export class UsageError extends Error {
 }
 
 export const DEFAULT_IPMI_PORT = 6230;
+export const DEFAULT_HTTPS_PORT = 8443;
+export const DEFAULT_HTTP_PORT = 8080;
 
 export const HELP = `Usage: tsbmc [options]
 
@@ -43,6 +48,9 @@ Options:
   --ipmi-port N           IPMI-over-LAN UDP port (RMCP); host i of a multi-node
                           chassis listens on N + i. Default: ${DEFAULT_IPMI_PORT}
                           (623 needs root or CAP_NET_BIND_SERVICE)
+  --https-port N          HTTPS port for Redfish. Default: ${DEFAULT_HTTPS_PORT} (443 needs root)
+  --http-port N           plain HTTP port that redirects to HTTPS. Default: ${DEFAULT_HTTP_PORT}
+  --no-http               no plain HTTP listener at all
   --hosts N               number of hosts (server nodes) in the chassis,
                           overriding the profile
   --admin-user NAME       administrator account name (user slot 2). Default: admin
@@ -62,8 +70,9 @@ Environment:
   TSBMC_ADMIN_PASSWORD    as --admin-password (the option wins)
 
 Example:
-  tsbmc --state-dir /var/lib/tsbmc --listen 0.0.0.0 --ipmi-port 623
+  tsbmc --state-dir /var/lib/tsbmc --listen 0.0.0.0 --ipmi-port 623 --https-port 443 --http-port 80
   ipmitool -I lanplus -H 127.0.0.1 -p ${DEFAULT_IPMI_PORT} -U admin -P PASSWORD chassis status
+  curl -k -u admin:PASSWORD https://127.0.0.1:${DEFAULT_HTTPS_PORT}/redfish/v1/Systems/system
 `;
 
 function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
@@ -86,6 +95,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
         'state-dir': { type: 'string' },
         listen: { type: 'string' },
         'ipmi-port': { type: 'string' },
+        'https-port': { type: 'string' },
+        'http-port': { type: 'string' },
+        'no-http': { type: 'boolean' },
         hosts: { type: 'string' },
         'admin-user': { type: 'string' },
         'admin-password': { type: 'string' },
@@ -121,6 +133,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     stateDir: values['state-dir'] ?? 'state',
     listen: values.listen ?? '127.0.0.1',
     ipmiPort: intOption('ipmi-port', values['ipmi-port'], 0, 65535) ?? DEFAULT_IPMI_PORT,
+    httpsPort: intOption('https-port', values['https-port'], 0, 65535) ?? DEFAULT_HTTPS_PORT,
+    httpPort: values['no-http'] ? undefined : (intOption('http-port', values['http-port'], 0, 65535) ?? DEFAULT_HTTP_PORT),
     hosts: intOption('hosts', values.hosts, 1, 64),
     adminUser,
     adminPassword,

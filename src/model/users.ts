@@ -66,6 +66,24 @@ export function defaultAccess(): ChannelUserAccess {
 
 export type UserError = 'invalid-id' | 'name-taken' | 'name-too-long' | 'password-too-long' | 'fixed-name';
 
+/**
+ * An account's role, as Redfish and the web UI name it: the account's
+ * privilege limit on the LAN channel (IPMI 4 = Administrator, 3 = Operator,
+ * 2 or 1 = ReadOnly, no access = NoAccess).
+ */
+export type AccountRole = 'Administrator' | 'Operator' | 'ReadOnly' | 'NoAccess';
+
+export const ROLE_PRIVILEGE: Record<Exclude<AccountRole, 'NoAccess'>, PrivilegeLevel> = {
+  Administrator: 4,
+  Operator: 3,
+  ReadOnly: 2,
+};
+
+export type AuthResult = { ok: true; user: User } | { ok: false; reason: 'unknown' | 'wrong' | 'locked' | 'disabled' | 'no-access' };
+
+/** The channel whose privilege limit is an account's role. */
+export const ROLE_CHANNEL = 1;
+
 export class UserTable {
   readonly maxUsers: number;
   readonly #users: User[] = [];
@@ -178,6 +196,59 @@ export class UserTable {
     if (!u) return 'wrong';
     if (u.password.length > 0 && u.password20 !== twenty && u.password.length > 16) return 'size';
     return equalPadded(u.password, candidate, twenty ? 20 : 16) ? 'ok' : 'wrong';
+  }
+
+  roleOf(id: number): AccountRole {
+    const p = this.access(id, ROLE_CHANNEL).privilege;
+    if (p === 4 || p === 5) return 'Administrator';
+    if (p === 3) return 'Operator';
+    if (p === 1 || p === 2) return 'ReadOnly';
+    return 'NoAccess';
+  }
+
+  /** Gives an account a role: its LAN privilege limit, with IPMI messaging on. */
+  setRole(id: number, role: AccountRole): UserError | undefined {
+    if (role === 'NoAccess') return this.setAccess(id, ROLE_CHANNEL, { privilege: NO_ACCESS, ipmiMessaging: false });
+    return this.setAccess(id, ROLE_CHANNEL, { privilege: ROLE_PRIVILEGE[role], ipmiMessaging: true, linkAuth: true });
+  }
+
+  /**
+   * Checks a name and password (for front doors that receive the password,
+   * such as Redfish), counting failures toward lockout. Constant-time compare.
+   */
+  authenticate(name: string, password: Uint8Array): AuthResult {
+    const u = name === '' ? undefined : this.byName(name);
+    if (!u) return { ok: false, reason: 'unknown' };
+    if (this.isLocked(u.id)) return { ok: false, reason: 'locked' };
+    const size = Math.max(u.password.length, password.length, 1);
+    if (!equalPadded(u.password, password, Math.min(MAX_PASSWORD, size)) || password.length > MAX_PASSWORD || password.length === 0) {
+      this.recordFailure(u.id);
+      return { ok: false, reason: 'wrong' };
+    }
+    if (!u.enabled) return { ok: false, reason: 'disabled' };
+    if (this.roleOf(u.id) === 'NoAccess') return { ok: false, reason: 'no-access' };
+    this.recordSuccess(u.id);
+    return { ok: true, user: u };
+  }
+
+  /** The first free slot for a new account (slots 3 and up; 1 is anonymous, 2 the administrator). */
+  freeSlot(): number | undefined {
+    return this.#users.find((u) => u.id >= 3 && u.name === '' && !u.enabled)?.id;
+  }
+
+  /** Clears a slot (account deleted). */
+  clear(id: number): UserError | undefined {
+    const u = this.get(id);
+    if (!u) return 'invalid-id';
+    if (id === 1) return 'fixed-name';
+    u.name = '';
+    u.password = new Uint8Array(0);
+    u.password20 = false;
+    u.enabled = false;
+    u.channels = new Map();
+    this.#failures.delete(id);
+    this.#commit(id);
+    return undefined;
   }
 
   /** The key a session derives from: the password padded with zeros to 20 bytes. */

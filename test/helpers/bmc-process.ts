@@ -15,6 +15,12 @@ export interface BmcProcess {
   readonly proc: ChildProcess;
   readonly port: number;
   readonly ports: readonly number[];
+  /** HTTPS port of the Redfish service. */
+  readonly httpsPort: number;
+  /** Plain-HTTP redirect port, when enabled. */
+  readonly httpPort: number | undefined;
+  /** https://127.0.0.1:PORT */
+  readonly baseUrl: string;
   readonly stateDir: string;
   readonly stdout: () => string;
   readonly stderr: () => string;
@@ -23,7 +29,7 @@ export interface BmcProcess {
 
 export async function startBmcProcess(opts: { args?: string[]; stateDir?: string; env?: NodeJS.ProcessEnv; keepState?: boolean } = {}): Promise<BmcProcess> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'tsbmc-test-'));
-  const args = [...NODE_ARGS, CLI, '--state-dir', stateDir, '--ipmi-port', '0', '--admin-password', ADMIN_PASSWORD, '--log-level', 'warn', ...(opts.args ?? [])];
+  const args = [...NODE_ARGS, CLI, '--state-dir', stateDir, '--ipmi-port', '0', '--https-port', '0', '--http-port', '0', '--admin-password', ADMIN_PASSWORD, '--log-level', 'warn', ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -44,10 +50,15 @@ export async function startBmcProcess(opts: { args?: string[]; stateDir?: string
     });
   });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const httpsPort = Number(/https:\/\/[\d.]+:(\d+)\/redfish/.exec(out)?.[1]);
+  const httpMatch = /HTTP: http:\/\/[\d.]+:(\d+)/.exec(out);
   return {
     proc,
     port: ports[0]!,
     ports,
+    httpsPort,
+    httpPort: httpMatch ? Number(httpMatch[1]) : undefined,
+    baseUrl: `https://127.0.0.1:${httpsPort}`,
     stateDir,
     stdout: () => out,
     stderr: () => err,
@@ -121,4 +132,49 @@ export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 1
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A Redfish request with Node's fetch-free https client (self-signed certificate accepted). */
+export async function redfish(
+  bmc: { httpsPort: number },
+  method: string,
+  path: string,
+  opts: { body?: unknown; rawBody?: string; user?: string; password?: string; token?: string; headers?: Record<string, string>; noAuth?: boolean } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string }> {
+  const { request } = await import('node:https');
+  const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers ?? {}) };
+  if (opts.token) headers['X-Auth-Token'] = opts.token;
+  else if (!opts.noAuth) headers.Authorization = `Basic ${Buffer.from(`${opts.user ?? 'admin'}:${opts.password ?? ADMIN_PASSWORD}`).toString('base64')}`;
+  const payload = opts.rawBody ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
+  if (payload !== undefined) headers['Content-Type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: bmc.httpsPort, method, path, headers, rejectUnauthorized: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
+      });
+    });
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+/** Runs a Python snippet with Debian's python3 (where python3-sushy lives). */
+export function python(code: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile('/usr/bin/python3', ['-c', code], { timeout: timeoutMs, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+    });
+    child.stdin?.end();
+  });
 }

@@ -1,0 +1,316 @@
+// The Redfish request pipeline, independent of the HTTP server: match a
+// literal route (no prefix matching), authenticate (X-Auth-Token or Basic),
+// check the method (405 with Allow) and the privilege from the DMTF registry
+// (403), read the body (strictly, in the handler), check If-Match (412), run
+// the handler, then apply only/$expand/$select/$top/$skip and add the
+// headers every Redfish response carries (OData-Version, ETag, Link, Allow).
+import { createHash } from 'node:crypto';
+import type { Bmc } from '../model/bmc.js';
+import type { Logger } from '../log.js';
+import { Base, Errors, RedfishError, errorBody } from './messages.js';
+import { PrivilegeMap, type Method } from './privileges.js';
+import { expandLinks, pageMembers, parseQuery, selectProperties, type JsonObject, type QueryOptions } from './query.js';
+import type { Principal, SessionStore } from './sessions.js';
+
+export type { JsonObject } from './query.js';
+
+/** What a handler sees. */
+export interface RequestContext {
+  readonly bmc: Bmc;
+  readonly services: RedfishServices;
+  readonly principal: Principal | undefined;
+  readonly params: Readonly<Record<string, string>>;
+  readonly path: string;
+  readonly method: Method;
+  readonly query: QueryOptions;
+  readonly clientAddress: string;
+  /** Parsed JSON body (PATCH/POST/PUT), or undefined. */
+  readonly body: unknown;
+}
+
+/** Front-door services shared by the handlers (sessions; later tasks, events). */
+export interface RedfishServices {
+  readonly sessions: SessionStore;
+  readonly log: Logger;
+  readonly router: RedfishRouter;
+  /** Extension point for resource families (virtual media, updates, events). */
+  readonly [name: string]: unknown;
+}
+
+export interface HandlerResult {
+  readonly status?: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type GetHandler = (ctx: RequestContext) => JsonObject | Promise<JsonObject>;
+export type WriteHandler = (ctx: RequestContext) => HandlerResult | Promise<HandlerResult>;
+
+export interface RouteDef {
+  /** Literal path with {Param} segments, e.g. /redfish/v1/Systems/{SystemId}. */
+  readonly path: string;
+  /** Entity name in the privilege registry. */
+  readonly entity: string;
+  /** Methods that need no authentication (ServiceRoot, login). */
+  readonly public?: readonly Method[];
+  /**
+   * Extra privilege rule for a method, tried when the registry denies
+   * (ConfigureSelf on one's own account or session).
+   */
+  readonly allowIf?: Partial<Record<Method, (ctx: RequestContext) => boolean>>;
+  readonly get?: GetHandler;
+  readonly patch?: WriteHandler;
+  readonly post?: WriteHandler;
+  readonly put?: WriteHandler;
+  readonly delete?: WriteHandler;
+}
+
+export interface RedfishRequest {
+  readonly method: string;
+  /** Path and query, as received. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Raw body text, if any. */
+  readonly body?: string;
+  readonly clientAddress: string;
+}
+
+export interface RedfishResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+interface Compiled {
+  readonly def: RouteDef;
+  readonly segments: readonly string[];
+  readonly allow: string;
+}
+
+const COMMON_HEADERS: Readonly<Record<string, string>> = {
+  'OData-Version': '4.0',
+  'Cache-Control': 'no-cache',
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Strict-Transport-Security': 'max-age=31536000; includeSubdomains',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+};
+
+export function normalizePath(path: string): string {
+  let p = path;
+  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+  return p;
+}
+
+function header(req: RedfishRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function etagOf(body: unknown): string {
+  return `W/"${createHash('sha1').update(JSON.stringify(body)).digest('base64url').slice(0, 16)}"`;
+}
+
+function describedBy(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const t = (body as { '@odata.type'?: unknown })['@odata.type'];
+  if (typeof t !== 'string') return undefined;
+  const m = /^#([A-Za-z]+)\.(v\d+_\d+_\d+)\.[A-Za-z]+$/.exec(t) ?? /^#([A-Za-z]+)\.[A-Za-z]+$/.exec(t);
+  if (!m) return undefined;
+  const file = m[2] ? `${m[1]}.${m[2]}.json` : `${m[1]}.json`;
+  return `<https://redfish.dmtf.org/schemas/v1/${file}>; rel=describedby`;
+}
+
+export class RedfishRouter {
+  readonly #routes: Compiled[] = [];
+  readonly #privileges: PrivilegeMap;
+  readonly #bmc: Bmc;
+  #services: RedfishServices | undefined;
+
+  constructor(opts: { bmc: Bmc; privileges: PrivilegeMap }) {
+    this.#bmc = opts.bmc;
+    this.#privileges = opts.privileges;
+  }
+
+  attach(services: RedfishServices): void {
+    this.#services = services;
+  }
+
+  add(...defs: readonly RouteDef[]): this {
+    for (const def of defs) {
+      if (!this.#privileges.has(def.entity)) throw new Error(`route ${def.path}: entity ${def.entity} is not in the privilege registry`);
+      const segments = def.path.split('/').slice(1);
+      if (this.#routes.some((r) => r.def.path === def.path)) throw new Error(`duplicate route ${def.path}`);
+      const methods = ['GET', 'HEAD', ...(['patch', 'post', 'put', 'delete'] as const).filter((m) => def[m]).map((m) => m.toUpperCase())];
+      this.#routes.push({ def, segments, allow: def.get ? methods.join(', ') : methods.filter((m) => m !== 'GET' && m !== 'HEAD').join(', ') });
+    }
+    return this;
+  }
+
+  /** Every route's path, for documentation and tests. */
+  paths(): string[] {
+    return this.#routes.map((r) => r.def.path);
+  }
+
+  match(path: string): { route: Compiled; params: Record<string, string> } | undefined {
+    const parts = path.split('/').slice(1);
+    for (const route of this.#routes) {
+      if (route.segments.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length; i++) {
+        const seg = route.segments[i]!;
+        const part = parts[i]!;
+        if (seg.startsWith('{')) {
+          if (part === '') {
+            ok = false;
+            break;
+          }
+          params[seg.slice(1, -1)] = decodeURIComponent(part);
+        } else if (seg !== part) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return { route, params };
+    }
+    return undefined;
+  }
+
+  #services_(): RedfishServices {
+    if (!this.#services) throw new Error('router used before attach()');
+    return this.#services;
+  }
+
+  /** Authenticates a request from its X-Auth-Token or Basic credentials. */
+  authenticate(req: RedfishRequest): Principal | undefined {
+    const sessions = this.#services_().sessions;
+    const token = header(req, 'x-auth-token');
+    if (token) {
+      const s = sessions.byToken(token);
+      return s ? sessions.principal(s.userId, s) : undefined;
+    }
+    const auth = header(req, 'authorization');
+    if (auth && /^basic /i.test(auth)) {
+      const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('latin1');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) return undefined;
+      const r = this.#bmc.users.authenticate(decoded.slice(0, colon), Buffer.from(decoded.slice(colon + 1), 'latin1'));
+      return r.ok ? sessions.principal(r.user.id) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Runs one request; never throws. */
+  async handle(req: RedfishRequest): Promise<RedfishResponse> {
+    try {
+      return await this.#handle(req);
+    } catch (err) {
+      if (err instanceof RedfishError) {
+        return { status: err.status, headers: { ...COMMON_HEADERS, ...err.headers }, body: errorBody(err.messages) };
+      }
+      this.#services?.log.error('Redfish handler failed', {
+        method: req.method,
+        url: req.url,
+        err: err instanceof Error ? err.stack ?? err.message : String(err),
+      });
+      return { status: 500, headers: { ...COMMON_HEADERS }, body: errorBody([Base.message('InternalError')]) };
+    }
+  }
+
+  async #handle(req: RedfishRequest): Promise<RedfishResponse> {
+    const q = req.url.indexOf('?');
+    const rawPath = q < 0 ? req.url : req.url.slice(0, q);
+    const search = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
+    const path = normalizePath(rawPath);
+    const method = req.method.toUpperCase() as Method;
+    const found = this.match(path);
+    const isPublic = found?.route.def.public?.includes(method === 'HEAD' ? 'GET' : method) ?? false;
+    const principal = isPublic ? undefined : this.authenticate(req);
+    if (!isPublic && !principal) throw Errors.noValidSession();
+    if (!found) throw Errors.notFound(typeFromPath(path), path.split('/').pop() ?? '');
+    const { route, params } = found;
+    const def = route.def;
+    const handler = method === 'GET' || method === 'HEAD' ? def.get : def[method.toLowerCase() as 'patch' | 'post' | 'put' | 'delete'];
+    if (!handler || !['GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'DELETE'].includes(method)) throw Errors.operationNotAllowed(route.allow);
+    const query = method === 'GET' || method === 'HEAD' ? parseQuery(search) : { only: false };
+    let body: unknown;
+    if (req.body !== undefined && req.body.length > 0 && method !== 'GET' && method !== 'HEAD') {
+      try {
+        body = JSON.parse(req.body);
+      } catch {
+        throw Errors.malformedJson();
+      }
+    }
+    const ctx: RequestContext = { bmc: this.#bmc, services: this.#services_(), principal, params, path, method, query, clientAddress: req.clientAddress, body };
+    if (!isPublic && principal) {
+      const privMethod = method === 'HEAD' ? 'HEAD' : method;
+      const allowed = this.#privileges.allows(def.entity, privMethod, principal.privileges) || def.allowIf?.[method]?.(ctx) === true;
+      if (!allowed) throw Errors.insufficientPrivilege();
+    }
+    if (method === 'GET' || method === 'HEAD') return this.#get(ctx, def, route.allow, req);
+    const ifMatch = header(req, 'if-match');
+    if (ifMatch && ifMatch !== '*' && def.get) {
+      const current = etagOf(await def.get(ctx));
+      if (!ifMatch.split(',').map((s) => s.trim()).includes(current)) throw Errors.preconditionFailed();
+    }
+    const result = await (handler as WriteHandler)(ctx);
+    const status = result.status ?? (result.body === undefined ? 204 : 200);
+    return { status, headers: { ...COMMON_HEADERS, ...(result.headers ?? {}) }, ...(result.body !== undefined ? { body: result.body } : {}) };
+  }
+
+  async #get(ctx: RequestContext, def: RouteDef, allow: string, req: RedfishRequest): Promise<RedfishResponse> {
+    const base = await def.get!(ctx);
+    const etag = etagOf(base);
+    const headers: Record<string, string> = { ...COMMON_HEADERS, ETag: etag, Allow: allow };
+    const link = describedBy(base);
+    if (link) headers.Link = link;
+    const inm = header(req, 'if-none-match');
+    if (inm && inm.split(',').map((s) => s.trim()).includes(etag)) return { status: 304, headers };
+    let body = base;
+    const q = ctx.query;
+    if (q.only) {
+      const members = base.Members;
+      if (!Array.isArray(members)) throw Errors.queryNotSupportedOnResource();
+      const first = members[0];
+      if (members.length === 1 && first && typeof first === 'object' && !Array.isArray(first) && typeof first['@odata.id'] === 'string') {
+        const target = await this.resolve(first['@odata.id'], ctx.principal);
+        if (target) body = target;
+      }
+    }
+    if (q.top !== undefined || q.skip !== undefined) body = pageMembers(body, q.top, q.skip, ctx.path);
+    if (q.expand) body = await expandLinks(body, q.expand, (p) => this.resolve(p, ctx.principal));
+    if (q.select) body = selectProperties(body, q.select);
+    return { status: 200, headers, body };
+  }
+
+  /** GETs a resource in-process (for $expand and "only"), with the caller's privileges. */
+  async resolve(path: string, principal: Principal | undefined): Promise<JsonObject | undefined> {
+    const found = this.match(normalizePath(path));
+    const def = found?.route.def;
+    const get = def?.get;
+    if (!found || !def || !get) return undefined;
+    if (principal && !this.#privileges.allows(def.entity, 'GET', principal.privileges)) return undefined;
+    const ctx: RequestContext = {
+      bmc: this.#bmc,
+      services: this.#services_(),
+      principal,
+      params: found.params,
+      path: normalizePath(path),
+      method: 'GET',
+      query: { only: false },
+      clientAddress: '',
+      body: undefined,
+    };
+    try {
+      return await get(ctx);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function typeFromPath(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  return parts.length >= 2 ? parts[parts.length - 2]! : 'Resource';
+}

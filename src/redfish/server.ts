@@ -1,0 +1,163 @@
+// The web server of the BMC: HTTPS with fastify for Redfish (and, later,
+// the web UI and WebSocket streams), plus a plain-HTTP listener that only
+// redirects to HTTPS. Fastify supplies the HTTP plumbing (keep-alive, body
+// limits, timeouts); the Redfish pipeline itself is RedfishRouter.
+import { createServer, type Server } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from '../log.js';
+import type { Bmc } from '../model/bmc.js';
+import { Base, errorBody } from './messages.js';
+import { PrivilegeMap } from './privileges.js';
+import { metadataXml, serviceRootRoutes } from './resources/service-root.js';
+import { sessionRoutes } from './resources/sessions.js';
+import { RedfishRouter, type RedfishServices, type RouteDef } from './router.js';
+import { SessionStore } from './sessions.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface RedfishServerOptions {
+  bmc: Bmc;
+  log: Logger;
+  /** Resource families beyond the core (systems, chassis, managers, ...). */
+  routes?: readonly RouteDef[];
+  /** Extra services handlers reach through ctx.services. */
+  services?: Record<string, unknown>;
+}
+
+/** The Redfish service over a BMC: router, sessions, and the fastify app serving them. */
+export class RedfishService {
+  readonly router: RedfishRouter;
+  readonly sessions: SessionStore;
+  readonly services: RedfishServices;
+
+  constructor(opts: RedfishServerOptions) {
+    this.router = new RedfishRouter({ bmc: opts.bmc, privileges: PrivilegeMap.load() });
+    this.sessions = new SessionStore(opts.bmc);
+    this.services = { sessions: this.sessions, log: opts.log, router: this.router, ...(opts.services ?? {}) };
+    this.router.attach(this.services);
+    this.router.add(...serviceRootRoutes(), ...sessionRoutes(), ...(opts.routes ?? []));
+  }
+
+  /** Registers the Redfish routes on a fastify instance. */
+  register(app: FastifyInstance): void {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const res = await this.router.handle({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        ...(typeof req.body === 'string' ? { body: req.body } : {}),
+        clientAddress: req.ip,
+      });
+      reply.code(res.status).headers(res.headers);
+      if (res.body === undefined || req.method === 'HEAD' || res.status === 304) {
+        await reply.send();
+        return;
+      }
+      reply.header('Content-Type', 'application/json; charset=utf-8');
+      await reply.send(JSON.stringify(res.body));
+    };
+    const methods = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'] as const;
+    app.route({ method: [...methods], url: '/redfish', handler });
+    app.route({ method: [...methods], url: '/redfish/*', handler });
+    app.get('/redfish/v1/$metadata', async (_req, reply) => {
+      reply.header('Content-Type', 'application/xml').header('OData-Version', '4.0').header('Cache-Control', 'no-cache');
+      return metadataXml();
+    });
+    app.setErrorHandler(async (err: { statusCode?: number; code?: string; message: string }, req, reply) => {
+      const status = err.statusCode ?? 500;
+      const msg =
+        status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? Base.message('PayloadTooLarge')
+          : status >= 500
+            ? Base.message('InternalError')
+            : Base.message('GeneralError');
+      if (status >= 500) this.services.log.error('HTTP request failed', { method: req.method, url: req.url, err: err.message });
+      reply.code(status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : status).header('OData-Version', '4.0');
+      return errorBody([msg]);
+    });
+    app.setNotFoundHandler(async (req, reply) => {
+      reply.code(404);
+      return errorBody([Base.message('ResourceNotFound', ['Resource', req.url])]);
+    });
+  }
+}
+
+export interface WebServerOptions {
+  service: RedfishService;
+  log: Logger;
+  address: string;
+  httpsPort: number;
+  /** Plain HTTP port that redirects to HTTPS; undefined = none. */
+  httpPort: number | undefined;
+  tls: { cert: string; key: string };
+}
+
+/** The HTTPS server and the HTTP redirector. */
+export class WebServer {
+  readonly #opts: WebServerOptions;
+  #app: FastifyInstance | undefined;
+  #redirect: Server | undefined;
+  #httpsPort = 0;
+  #httpPort: number | undefined;
+
+  constructor(opts: WebServerOptions) {
+    this.#opts = opts;
+  }
+
+  get httpsPort(): number {
+    return this.#httpsPort;
+  }
+
+  get httpPort(): number | undefined {
+    return this.#httpPort;
+  }
+
+  async start(): Promise<void> {
+    const o = this.#opts;
+    const app = Fastify({
+      https: { key: o.tls.key, cert: o.tls.cert, minVersion: 'TLSv1.2' },
+      logger: false,
+      bodyLimit: BODY_LIMIT,
+      keepAliveTimeout: 60_000,
+      connectionTimeout: 120_000,
+      requestTimeout: 60_000,
+      return503OnClosing: true,
+      forceCloseConnections: true,
+    });
+    o.service.register(app);
+    await app.listen({ host: o.address, port: o.httpsPort });
+    this.#app = app;
+    const addr = app.server.address();
+    this.#httpsPort = typeof addr === 'object' && addr ? addr.port : o.httpsPort;
+    if (o.httpPort !== undefined) {
+      const httpsPort = this.#httpsPort;
+      const server = createServer((req, res) => {
+        const host = (req.headers.host ?? o.address).replace(/:\d+$/, '').replace(/^\[?(.*?)\]?$/, '$1');
+        const hostPart = host.includes(':') ? `[${host}]` : host;
+        const status = req.method === 'GET' || req.method === 'HEAD' ? 301 : 308;
+        res.writeHead(status, { Location: `https://${hostPart}:${httpsPort}${req.url ?? '/'}`, 'Content-Length': '0' });
+        res.end();
+      });
+      server.keepAliveTimeout = 5_000;
+      server.requestTimeout = 10_000;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(o.httpPort, o.address, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.#redirect = server;
+      const a = server.address();
+      this.#httpPort = typeof a === 'object' && a ? a.port : o.httpPort;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#app?.close();
+    await new Promise<void>((resolve) => (this.#redirect ? this.#redirect.close(() => resolve()) : resolve()));
+    this.#redirect?.closeAllConnections();
+  }
+}
