@@ -291,6 +291,11 @@ export class UserTable {
     this.#failures.delete(id);
   }
 
+  /** Clears a lockout and the failure count (an administrator's unlock). */
+  unlock(id: number): void {
+    this.#failures.delete(id);
+  }
+
   #commit(id: number): void {
     const stored: StoredUser[] = this.#users
       .filter((u) => u.name !== '' || u.password.length > 0 || u.enabled || u.channels.size > 0)

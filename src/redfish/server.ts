@@ -125,6 +125,16 @@ export class WebServer {
       requestTimeout: 60_000,
       return503OnClosing: true,
       forceCloseConnections: true,
+      // errors fastify raises before routing (a URL with bad percent-encoding)
+      // still get a Redfish error body
+      frameworkErrors: (_err, _req, res) => {
+        const reply = res as unknown as FastifyReply;
+        void reply
+          .code(404)
+          .header('OData-Version', '4.0')
+          .header('Content-Type', 'application/json; charset=utf-8')
+          .send(JSON.stringify(errorBody([Base.message('ResourceNotFound', ['Resource', 'malformed URI'])])));
+      },
     });
     o.service.register(app);
     await app.listen({ host: o.address, port: o.httpsPort });

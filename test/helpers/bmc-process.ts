@@ -146,7 +146,11 @@ export async function redfish(
   if (opts.token) headers['X-Auth-Token'] = opts.token;
   else if (!opts.noAuth) headers.Authorization = `Basic ${Buffer.from(`${opts.user ?? 'admin'}:${opts.password ?? ADMIN_PASSWORD}`).toString('base64')}`;
   const payload = opts.rawBody ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-  if (payload !== undefined) headers['Content-Type'] = 'application/json';
+  if (payload !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    // Node sends DELETE bodies without framing unless told the length
+    headers['Content-Length'] = String(Buffer.byteLength(payload));
+  }
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: bmc.httpsPort, method, path, headers, rejectUnauthorized: false }, (res) => {
       let text = '';
