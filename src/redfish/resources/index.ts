@@ -2,11 +2,25 @@
 // and sessions (which the service itself registers).
 import type { RouteDef } from '../router.js';
 import { accountRoutes } from './accounts.js';
+import { certificateServiceRoutes } from './certificate-service.js';
 import { chassisRoutes } from './chassis.js';
+import { eventServiceRoutes } from './event-service.js';
 import { managerRoutes } from './managers.js';
 import { registryRoutes } from './registries.js';
 import { systemRoutes } from './systems.js';
+import { taskServiceRoutes } from './task-service.js';
+import { updateServiceRoutes } from './update-service.js';
 
 export function resourceRoutes(): RouteDef[] {
-  return [...accountRoutes(), ...systemRoutes(), ...chassisRoutes(), ...managerRoutes(), ...registryRoutes()];
+  return [
+    ...accountRoutes(),
+    ...systemRoutes(),
+    ...chassisRoutes(),
+    ...managerRoutes(),
+    ...registryRoutes(),
+    ...updateServiceRoutes(),
+    ...taskServiceRoutes(),
+    ...eventServiceRoutes(),
+    ...certificateServiceRoutes(),
+  ];
 }
