@@ -30,6 +30,7 @@ export const SCHEMA_VERSIONS = {
   Processor: 'v1_22_0',
   Memory: 'v1_23_0',
   Storage: 'v1_21_0',
+  StorageController: 'v1_11_0',
   Drive: 'v1_22_0',
   Bios: 'v1_2_3',
   SecureBoot: 'v1_1_2',
