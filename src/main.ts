@@ -19,7 +19,10 @@ import { defaultSecurityPolicy } from './model/security.js';
 import { LanEndpoint } from './rmcp/lan-endpoint.js';
 import { resourceRoutes } from './redfish/resources/index.js';
 import { RedfishService, WebServer } from './redfish/server.js';
-import { loadOrCreateTls } from './redfish/tls.js';
+import { loadOrCreateTls, storeTls } from './redfish/tls.js';
+import { EventService } from './redfish/events.js';
+import type { HttpsCertificates } from './redfish/resources/certificate-service.js';
+import { eventSseStream } from './redfish/resources/event-service.js';
 import { Sweeper } from './rmcp/sweeper.js';
 import { FileStore, KeyedSecretBox } from './store/index.js';
 
@@ -153,7 +156,7 @@ export async function startBmc(opts: {
         powerStandbyWatts: profile.host.power.standbyWatts,
         bootMs: profile.host.bootSeconds * 1000,
         shutdownMs: profile.host.shutdownSeconds * 1000,
-        hostname: profile.chassis.hosts > 1 ? `node${h.index}` : 'tsbmc-host',
+        hostname: h.inventory?.hostName ?? 'tsbmc-host',
         log: log.child(`sim/${h.index}`),
       }),
   );
@@ -182,7 +185,26 @@ export async function startBmc(opts: {
 
   const tls = await loadOrCreateTls(join(options.stateDir, 'tls'), [options.listen]);
   if (tls.generated) log.info('generated a self-signed HTTPS certificate', { sha256: tls.fingerprint256 });
-  const redfish = new RedfishService({ bmc, log: log.child('redfish'), routes: resourceRoutes() });
+  // the ports really bound (configured ones may be 0 = ephemeral), for ManagerNetworkProtocol
+  const network = { ipmiPorts: () => endpoints.map((e) => e.port), httpsPort: () => web.httpsPort, httpPort: () => web.httpPort };
+  // EventService: subscriptions persisted with the model; CertificateService: the HTTPS pair, replaced live
+  const events = new EventService({ bmc, persist, log: log.child('events') });
+  let tlsNow = { cert: tls.cert, key: tls.key };
+  const certificates: HttpsCertificates = {
+    current: () => tlsNow,
+    replace: (cert, key) => {
+      storeTls(join(options.stateDir, 'tls'), cert, key);
+      web.setCertificate(cert, key);
+      tlsNow = { cert, key };
+    },
+  };
+  const redfish = new RedfishService({
+    bmc,
+    log: log.child('redfish'),
+    routes: resourceRoutes(),
+    services: { network, events, tls: certificates },
+    streams: [eventSseStream(events)],
+  });
   const web = new WebServer({ service: redfish, log: log.child('web'), address: options.listen, httpsPort: options.httpsPort, httpPort: options.httpPort, tls });
   try {
     await web.start();
@@ -214,6 +236,7 @@ export async function startBmc(opts: {
     generatedPassword,
     async stop() {
       clearInterval(scanner);
+      events.close();
       await web.stop();
       await Promise.all(endpoints.map((e) => e.stop()));
       await bmc.close();

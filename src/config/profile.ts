@@ -10,6 +10,7 @@ import { Validator, type OutputUnit } from '@cfworker/json-schema';
 import type { SimBehaviour } from '../backends/sim/sim-host.js';
 import type { FruInfo } from '../model/fru.js';
 import type { HostSpec, RestorePolicy } from '../model/host.js';
+import { DEFAULT_INVENTORY, hostInventory, type DimmInfo, type InventorySpec } from '../model/inventory.js';
 import { EventReadingType, SensorType, type Conversion, type SensorDef, type ThresholdName, type Thresholds } from '../model/sensors.js';
 
 const SENSOR_TYPES = {
@@ -74,6 +75,7 @@ export interface Profile {
     power: { standbyWatts: number; idleWatts: number; maxWatts: number };
     bootSeconds: number;
     shutdownSeconds: number;
+    inventory?: Partial<InventorySpec>;
     sensors: ProfileSensor[];
   };
 }
@@ -212,7 +214,40 @@ export function fruInfo(p: Profile, hostIndex: number): FruInfo {
   return info;
 }
 
+/**
+ * DIMM slots implied by the profile's DIMM temperature sensors ("DIMMA1
+ * Temp"): a slot per sensor, populated when the sensor is present, with the
+ * default inventory's module in it.
+ */
+function dimmsFromSensors(p: Profile): DimmInfo[] | undefined {
+  const module = DEFAULT_INVENTORY.memory.find((d) => d.present);
+  const slots = p.host.sensors.flatMap((s) => {
+    const m = /^(DIMM[A-Z0-9]+) Temp$/.exec(s.name);
+    return m ? [{ slot: m[1]!, present: s.present }] : [];
+  });
+  if (slots.length === 0 || !module) return undefined;
+  return slots.map(({ slot, present }) =>
+    present
+      ? { ...module, slot, serial: `${module.serial.slice(0, 1)}${slot.slice(4)}0001` }
+      : { slot, present, capacityMiB: 0, type: module.type, speedMTs: 0, manufacturer: '', partNumber: '', serial: '' },
+  );
+}
+
+/** The profile's inventory, with what it leaves out taken from the default 1U server. */
+export function inventorySpec(p: Profile): InventorySpec {
+  const inv = p.host.inventory ?? {};
+  return {
+    ...(inv.hostName !== undefined ? { hostName: inv.hostName } : {}),
+    biosVersion: inv.biosVersion ?? DEFAULT_INVENTORY.biosVersion,
+    processors: inv.processors ?? DEFAULT_INVENTORY.processors,
+    memory: inv.memory ?? dimmsFromSensors(p) ?? DEFAULT_INVENTORY.memory,
+    nics: inv.nics ?? DEFAULT_INVENTORY.nics,
+    storage: inv.storage ?? DEFAULT_INVENTORY.storage,
+  };
+}
+
 export function hostSpec(p: Profile, index: number, systemGuid: Uint8Array): HostSpec {
+  const hosts = p.chassis.hosts;
   return {
     index,
     name: p.chassis.hosts > 1 ? `node${index}` : 'host',
@@ -225,5 +260,6 @@ export function hostSpec(p: Profile, index: number, systemGuid: Uint8Array): Hos
     softOffTimeoutMs: p.host.softOffTimeoutSeconds * 1000,
     systemGuid,
     defaultRestorePolicy: p.host.restorePolicy as RestorePolicy,
+    inventory: hostInventory(inventorySpec(p), { index, hosts, systemGuid, hostName: hosts > 1 ? `node${index}` : 'tsbmc-host' }),
   };
 }

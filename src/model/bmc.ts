@@ -3,14 +3,18 @@
 // one process (a rack of emulated servers); nothing here is global.
 import { Channel } from '../ipmi/constants.js';
 import type { HostLink } from '../backends/link.js';
+import { AuditLog } from './audit.js';
 import { Channels } from './channels.js';
 import type { ConsoleBuffer } from './console.js';
 import type { Clock } from './clock.js';
 import { ModelEvents } from './events.js';
+import { FirmwareInventory, type FirmwareTimings } from './firmware.js';
 import { Host, type HostSpec } from './host.js';
 import { defaultLanConfig, LanSettings } from './lan.js';
+import { NtpSettings } from './ntp.js';
 import { scoped, type Persistence } from './persist.js';
 import type { SecurityPolicy } from './security.js';
+import { TaskList } from './tasks.js';
 import { UserTable, type SecretBox } from './users.js';
 
 export interface DeviceIdentity {
@@ -82,6 +86,13 @@ export class Bmc {
   readonly security: SecurityPolicy;
   readonly hosts: readonly Host[];
   readonly startedAt: number;
+  /** Who changed what through the front doors (bounded, persisted). */
+  readonly audit: AuditLog;
+  readonly ntp: NtpSettings;
+  /** Firmware inventory and updates (BMC, BIOS per host, CPLD, PSU). */
+  readonly firmware: FirmwareInventory;
+  /** Long-running operations (firmware updates), bounded. */
+  readonly tasks: TaskList;
   #sol: SolSettings;
   #mcIdString: string;
   readonly #persist: Persistence;
@@ -94,6 +105,8 @@ export class Bmc {
     links: readonly HostLink[];
     /** Console buffers the backends write into, by host; created when absent. */
     consoles?: readonly ConsoleBuffer[];
+    /** Step durations of firmware updates (tests shorten them). */
+    firmwareTimings?: FirmwareTimings;
   }) {
     const { spec } = opts;
     this.name = spec.name;
@@ -112,6 +125,8 @@ export class Bmc {
       persist: opts.persist,
       events: this.events,
     });
+    this.audit = new AuditLog({ clock: opts.clock, persist: opts.persist });
+    this.ntp = new NtpSettings({ persist: opts.persist, events: this.events });
     this.#applyLockoutPolicy();
     this.events.on('lan', () => this.#applyLockoutPolicy());
     this.#sol = { ...defaultSolSettings(spec.ipmiPort), ...((opts.persist.load('sol') as Partial<SolSettings>) ?? {}) };
@@ -128,6 +143,15 @@ export class Bmc {
         persist: scoped(opts.persist, `host/${h.index}`),
         ...(console ? { console } : {}),
       });
+    });
+    this.tasks = new TaskList({ clock: opts.clock });
+    this.firmware = new FirmwareInventory({
+      spec: { bmcVersion: spec.device.firmwareVersion, hosts: this.hosts.map((h) => ({ index: h.index, biosVersion: h.inventory.biosVersion })) },
+      device: this.device,
+      clock: opts.clock,
+      persist: opts.persist,
+      events: this.events,
+      ...(opts.firmwareTimings ? { timings: opts.firmwareTimings } : {}),
     });
   }
 

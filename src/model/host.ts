@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import { ConsoleBuffer } from './console.js';
 import type { ModelEvents } from './events.js';
 import { FruDevice, type FruInfo } from './fru.js';
+import { DEFAULT_INVENTORY, hostInventory, type Inventory } from './inventory.js';
 import type { Persistence } from './persist.js';
 import { OFF, ON, powerStep, type PowerAction, type PowerEffect, type PowerMachineState, type PowerRefusal, type RestartCause } from './power.js';
 import { EventLog, type OverflowPolicy } from './sel.js';
@@ -31,6 +32,8 @@ export interface HostSpec {
   readonly softOffTimeoutMs: number;
   readonly systemGuid: Uint8Array;
   readonly defaultRestorePolicy: RestorePolicy;
+  /** Processors, DIMMs, NICs, storage; the default 1U server's when absent. */
+  readonly inventory?: Inventory;
 }
 
 export interface PowerLimit {
@@ -66,6 +69,7 @@ export class Host {
   readonly sel: EventLog;
   readonly sensors: ReadonlyMap<number, Sensor>;
   readonly frus: ReadonlyMap<number, FruDevice>;
+  readonly inventory: Inventory;
   readonly watchdog: Watchdog;
   readonly link: HostLink;
   /**
@@ -118,6 +122,7 @@ export class Host {
     this.#clock = opts.clock;
     this.#persist = opts.persist;
     this.powerCycleIntervalS = Math.round(spec.powerCycleIntervalMs / 1000);
+    this.inventory = spec.inventory ?? hostInventory(DEFAULT_INVENTORY, { index: spec.index, hosts: 1, systemGuid: spec.systemGuid, hostName: spec.name });
     this.sel = new EventLog({
       host: spec.index,
       capacity: spec.selCapacity,

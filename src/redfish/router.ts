@@ -4,7 +4,7 @@
 // (403), read the body (strictly, in the handler), check If-Match (412), run
 // the handler, then apply only/$expand/$select/$top/$skip and add the
 // headers every Redfish response carries (OData-Version, ETag, Link, Allow).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Bmc } from '../model/bmc.js';
 import type { Logger } from '../log.js';
 import { Base, Errors, RedfishError, errorBody } from './messages.js';
@@ -26,6 +26,13 @@ export interface RequestContext {
   readonly clientAddress: string;
   /** Parsed JSON body (PATCH/POST/PUT), or undefined. */
   readonly body: unknown;
+  /** A non-JSON request body (a firmware image push), with its Content-Type. */
+  readonly upload?: Upload;
+}
+
+export interface Upload {
+  readonly contentType: string;
+  readonly bytes: Uint8Array;
 }
 
 /** Front-door services shared by the handlers (sessions; later tasks, events). */
@@ -59,6 +66,11 @@ export interface RouteDef {
    */
   readonly allowIf?: Partial<Record<Method, (ctx: RequestContext) => boolean>>;
   readonly get?: GetHandler;
+  /**
+   * A GET answering with its own status and headers (a task monitor: 202
+   * while the task runs); no ETag or query options. Instead of `get`.
+   */
+  readonly getRaw?: WriteHandler;
   readonly patch?: WriteHandler;
   readonly post?: WriteHandler;
   readonly put?: WriteHandler;
@@ -72,6 +84,8 @@ export interface RedfishRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Raw body text, if any. */
   readonly body?: string;
+  /** A non-JSON body (multipart or octet-stream image push); `body` is then absent. */
+  readonly upload?: Upload;
   readonly clientAddress: string;
 }
 
@@ -79,6 +93,8 @@ export interface RedfishResponse {
   status: number;
   headers: Record<string, string>;
   body?: unknown;
+  /** The body as JSON text when the router already serialized it (for the ETag), so it is not serialized twice. */
+  text?: string;
 }
 
 interface Compiled {
@@ -108,7 +124,12 @@ function header(req: RedfishRequest, name: string): string | undefined {
 }
 
 export function etagOf(body: unknown): string {
-  return `W/"${createHash('sha1').update(JSON.stringify(body)).digest('base64url').slice(0, 16)}"`;
+  return etagOfText(JSON.stringify(body));
+}
+
+/** The weak ETag of a body's JSON text (one-shot SHA-1, truncated: a change detector, not a security measure). */
+export function etagOfText(text: string): string {
+  return `W/"${hash('sha1', text, 'base64url').slice(0, 16)}"`;
 }
 
 function describedBy(body: unknown): string | undefined {
@@ -123,6 +144,8 @@ function describedBy(body: unknown): string | undefined {
 
 export class RedfishRouter {
   readonly #routes: Compiled[] = [];
+  /** Routes by number of path segments: a request is compared with those of its own length only. */
+  readonly #byLength = new Map<number, Compiled[]>();
   readonly #privileges: PrivilegeMap;
   readonly #bmc: Bmc;
   #services: RedfishServices | undefined;
@@ -142,7 +165,10 @@ export class RedfishRouter {
       const segments = def.path.split('/').slice(1);
       if (this.#routes.some((r) => r.def.path === def.path)) throw new Error(`duplicate route ${def.path}`);
       const methods = ['GET', 'HEAD', ...(['patch', 'post', 'put', 'delete'] as const).filter((m) => def[m]).map((m) => m.toUpperCase())];
-      this.#routes.push({ def, segments, allow: def.get ? methods.join(', ') : methods.filter((m) => m !== 'GET' && m !== 'HEAD').join(', ') });
+      this.#routes.push({ def, segments, allow: def.get || def.getRaw ? methods.join(', ') : methods.filter((m) => m !== 'GET' && m !== 'HEAD').join(', ') });
+      const same = this.#byLength.get(segments.length) ?? [];
+      same.push(this.#routes[this.#routes.length - 1]!);
+      this.#byLength.set(segments.length, same);
     }
     return this;
   }
@@ -154,8 +180,7 @@ export class RedfishRouter {
 
   match(path: string): { route: Compiled; params: Record<string, string> } | undefined {
     const parts = path.split('/').slice(1);
-    for (const route of this.#routes) {
-      if (route.segments.length !== parts.length) continue;
+    for (const route of this.#byLength.get(parts.length) ?? []) {
       const params: Record<string, string> = {};
       let ok = true;
       for (let i = 0; i < parts.length; i++) {
@@ -166,7 +191,12 @@ export class RedfishRouter {
             ok = false;
             break;
           }
-          params[seg.slice(1, -1)] = decodeURIComponent(part);
+          const value = decodeSegment(part);
+          if (value === undefined) {
+            ok = false;
+            break;
+          }
+          params[seg.slice(1, -1)] = value;
         } else if (seg !== part) {
           ok = false;
           break;
@@ -231,7 +261,7 @@ export class RedfishRouter {
     if (!found) throw Errors.notFound(typeFromPath(path), path.split('/').pop() ?? '');
     const { route, params } = found;
     const def = route.def;
-    const handler = method === 'GET' || method === 'HEAD' ? def.get : def[method.toLowerCase() as 'patch' | 'post' | 'put' | 'delete'];
+    const handler = method === 'GET' || method === 'HEAD' ? def.get ?? def.getRaw : def[method.toLowerCase() as 'patch' | 'post' | 'put' | 'delete'];
     if (!handler || !['GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'DELETE'].includes(method)) throw Errors.operationNotAllowed(route.allow);
     const query = method === 'GET' || method === 'HEAD' ? parseQuery(search) : { only: false };
     let body: unknown;
@@ -242,11 +272,21 @@ export class RedfishRouter {
         throw Errors.malformedJson();
       }
     }
-    const ctx: RequestContext = { bmc: this.#bmc, services: this.#services_(), principal, params, path, method, query, clientAddress: req.clientAddress, body };
+    const ctx: RequestContext = {
+      bmc: this.#bmc, services: this.#services_(), principal, params, path, method, query, clientAddress: req.clientAddress, body,
+      ...(req.upload && method === 'POST' ? { upload: req.upload } : {}),
+    };
     if (!isPublic && principal) {
       const privMethod = method === 'HEAD' ? 'HEAD' : method;
       const allowed = this.#privileges.allows(def.entity, privMethod, principal.privileges) || def.allowIf?.[method]?.(ctx) === true;
-      if (!allowed) throw Errors.insufficientPrivilege();
+      if (!allowed) {
+        if (method !== 'GET' && method !== 'HEAD') this.#audit(ctx, 403);
+        throw Errors.insufficientPrivilege();
+      }
+    }
+    if ((method === 'GET' || method === 'HEAD') && !def.get && def.getRaw) {
+      const r = await def.getRaw(ctx);
+      return { status: r.status ?? 200, headers: { ...COMMON_HEADERS, Allow: route.allow, ...(r.headers ?? {}) }, ...(r.body !== undefined ? { body: r.body } : {}) };
     }
     if (method === 'GET' || method === 'HEAD') return this.#get(ctx, def, route.allow, req);
     const ifMatch = header(req, 'if-match');
@@ -254,14 +294,37 @@ export class RedfishRouter {
       const current = etagOf(await def.get(ctx));
       if (!ifMatch.split(',').map((s) => s.trim()).includes(current)) throw Errors.preconditionFailed();
     }
-    const result = await (handler as WriteHandler)(ctx);
+    const result = await this.#audited(ctx, handler as WriteHandler);
     const status = result.status ?? (result.body === undefined ? 204 : 200);
     return { status, headers: { ...COMMON_HEADERS, ...(result.headers ?? {}) }, ...(result.body !== undefined ? { body: result.body } : {}) };
   }
 
+  /** Runs a write handler and records it in the BMC's audit log: who, which URI, the result (refusals too). */
+  async #audited(ctx: RequestContext, handler: WriteHandler): Promise<HandlerResult> {
+    let status = 500;
+    try {
+      const result = await handler(ctx);
+      status = result.status ?? (result.body === undefined ? 204 : 200);
+      return result;
+    } catch (err) {
+      if (err instanceof RedfishError) status = err.status;
+      throw err;
+    } finally {
+      this.#audit(ctx, status);
+    }
+  }
+
+  #audit(ctx: RequestContext, status: number): void {
+    // a login has no principal yet: the account it names (never the password)
+    const named = (ctx.body as { UserName?: unknown } | undefined)?.UserName;
+    const user = ctx.principal?.userName ?? (typeof named === 'string' ? named.slice(0, 64) : '');
+    this.#bmc.audit.record({ user, source: ctx.clientAddress, via: 'Redfish', operation: ctx.method, target: ctx.path, status });
+  }
+
   async #get(ctx: RequestContext, def: RouteDef, allow: string, req: RedfishRequest): Promise<RedfishResponse> {
     const base = await def.get!(ctx);
-    const etag = etagOf(base);
+    const text = JSON.stringify(base);
+    const etag = etagOfText(text);
     const headers: Record<string, string> = { ...COMMON_HEADERS, ETag: etag, Allow: allow };
     const link = describedBy(base);
     if (link) headers.Link = link;
@@ -281,7 +344,7 @@ export class RedfishRouter {
     if (q.top !== undefined || q.skip !== undefined) body = pageMembers(body, q.top, q.skip, ctx.path);
     if (q.expand) body = await expandLinks(body, q.expand, (p) => this.resolve(p, ctx.principal));
     if (q.select) body = selectProperties(body, q.select);
-    return { status: 200, headers, body };
+    return { status: 200, headers, body, ...(body === base ? { text } : {}) };
   }
 
   /** GETs a resource in-process (for $expand and "only"), with the caller's privileges. */
@@ -307,6 +370,16 @@ export class RedfishRouter {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** A path segment, percent-decoded; undefined for a malformed escape (no match, so 404, never a 500). */
+function decodeSegment(part: string): string | undefined {
+  if (!part.includes('%')) return part;
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
   }
 }
 

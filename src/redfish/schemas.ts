@@ -43,6 +43,7 @@ export const SCHEMA_VERSIONS = {
   EventDestination: 'v1_16_0',
   CertificateService: 'v1_2_1',
   Certificate: 'v1_11_0',
+  CertificateLocations: 'v1_0_4',
   MessageRegistryFile: 'v1_1_5',
   Assembly: 'v1_6_1',
 } as const;

@@ -2,16 +2,18 @@
 // the web UI and WebSocket streams), plus a plain-HTTP listener that only
 // redirects to HTTPS. Fastify supplies the HTTP plumbing (keep-alive, body
 // limits, timeouts); the Redfish pipeline itself is RedfishRouter.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
 import type { Bmc } from '../model/bmc.js';
-import { Base, errorBody } from './messages.js';
+import { Base, Errors, RedfishError, errorBody } from './messages.js';
 import { PrivilegeMap } from './privileges.js';
 import { metadataXml, serviceRootRoutes } from './resources/service-root.js';
 import { sessionRoutes } from './resources/sessions.js';
+import { IMAGE_LIMIT, MULTIPART_PUSH_URI, PUSH_URI } from './resources/update-service.js';
 import { RedfishRouter, type RedfishServices, type RouteDef } from './router.js';
-import { SessionStore } from './sessions.js';
+import { SessionStore, type Principal } from './sessions.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -22,6 +24,27 @@ export interface RedfishServerOptions {
   routes?: readonly RouteDef[];
   /** Extra services handlers reach through ctx.services. */
   services?: Record<string, unknown>;
+  /** Streaming endpoints outside the JSON pipeline (EventService SSE). */
+  streams?: readonly RedfishStream[];
+}
+
+/** What a stream endpoint is opened with, once authenticated. */
+export interface StreamRequest {
+  readonly principal: Principal;
+  /** Path and query, as received. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly clientAddress: string;
+}
+
+/**
+ * A GET endpoint that writes a long-lived response itself (text/event-stream).
+ * `open` authorizes and validates (throwing RedfishError before anything is
+ * written), then returns the function that takes over the raw response.
+ */
+export interface RedfishStream {
+  readonly path: string;
+  open(req: StreamRequest): (res: ServerResponse, onClose: (fn: () => void) => void) => void;
 }
 
 /** The Redfish service over a BMC: router, sessions, and the fastify app serving them. */
@@ -29,8 +52,10 @@ export class RedfishService {
   readonly router: RedfishRouter;
   readonly sessions: SessionStore;
   readonly services: RedfishServices;
+  readonly #streams: readonly RedfishStream[];
 
   constructor(opts: RedfishServerOptions) {
+    this.#streams = opts.streams ?? [];
     this.router = new RedfishRouter({ bmc: opts.bmc, privileges: PrivilegeMap.load() });
     this.sessions = new SessionStore(opts.bmc);
     this.services = { sessions: this.sessions, log: opts.log, router: this.router, ...(opts.services ?? {}) };
@@ -42,12 +67,15 @@ export class RedfishService {
   register(app: FastifyInstance): void {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    // firmware images: raw bytes (within the 1 MiB limit except on the push URIs below)
+    app.addContentTypeParser(['multipart/form-data', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const res = await this.router.handle({
         method: req.method,
         url: req.url,
         headers: req.headers,
         ...(typeof req.body === 'string' ? { body: req.body } : {}),
+        ...(Buffer.isBuffer(req.body) ? { upload: { contentType: req.headers['content-type'] ?? '', bytes: req.body } } : {}),
         clientAddress: req.ip,
       });
       reply.code(res.status).headers(res.headers);
@@ -56,11 +84,34 @@ export class RedfishService {
         return;
       }
       reply.header('Content-Type', 'application/json; charset=utf-8');
-      await reply.send(JSON.stringify(res.body));
+      await reply.send(res.text ?? JSON.stringify(res.body));
     };
+    for (const stream of this.#streams) {
+      app.route({
+        method: 'GET',
+        url: stream.path,
+        exposeHeadRoute: false,
+        handler: async (req, reply) => {
+          let start: ReturnType<RedfishStream['open']>;
+          try {
+            const principal = this.router.authenticate({ method: 'GET', url: req.url, headers: req.headers, clientAddress: req.ip });
+            if (!principal) throw Errors.noValidSession();
+            start = stream.open({ principal, url: req.url, headers: req.headers, clientAddress: req.ip });
+          } catch (err) {
+            const e = err instanceof RedfishError ? err : Errors.internal();
+            reply.code(e.status).headers({ 'OData-Version': '4.0', ...e.headers }).header('Content-Type', 'application/json; charset=utf-8');
+            await reply.send(JSON.stringify(errorBody(e.messages)));
+            return;
+          }
+          reply.hijack();
+          start(reply.raw, (fn) => req.raw.socket.once('close', fn));
+        },
+      });
+    }
     const methods = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'] as const;
     app.route({ method: [...methods], url: '/redfish', handler });
     app.route({ method: [...methods], url: '/redfish/*', handler });
+    for (const url of [PUSH_URI, MULTIPART_PUSH_URI]) app.route({ method: [...methods], url, handler, bodyLimit: IMAGE_LIMIT });
     app.get('/redfish/v1/$metadata', async (_req, reply) => {
       reply.header('Content-Type', 'application/xml').header('OData-Version', '4.0').header('Cache-Control', 'no-cache');
       return metadataXml();
@@ -163,6 +214,12 @@ export class WebServer {
       const a = server.address();
       this.#httpPort = typeof a === 'object' && a ? a.port : o.httpPort;
     }
+  }
+
+  /** Swaps the HTTPS certificate: the next TLS handshake uses it, open connections keep theirs. */
+  setCertificate(cert: string, key: string): void {
+    const server = this.#app?.server as HttpsServer | undefined;
+    server?.setSecureContext({ cert, key, minVersion: 'TLSv1.2' });
   }
 
   async stop(): Promise<void> {

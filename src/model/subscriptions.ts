@@ -1,0 +1,111 @@
+// Event subscriptions (Redfish EventDestination, DSP0266 13.5 "Eventing")
+// and the event service's delivery policy, as the BMC keeps them: what a
+// client asked for, persisted so subscriptions survive a restart. Delivery
+// state (queues, retry timers, Suspended) is derived and lives in the
+// front door, except the Suspended flag, which a client must clear.
+import type { Persistence } from './persist.js';
+
+export type RetryPolicy = 'TerminateAfterRetries' | 'SuspendRetries' | 'RetryForever' | 'RetryForeverWithBackoff';
+export const RETRY_POLICIES: readonly RetryPolicy[] = ['TerminateAfterRetries', 'SuspendRetries', 'RetryForever', 'RetryForeverWithBackoff'];
+
+export interface Subscription {
+  readonly id: string;
+  readonly destination: string;
+  context: string;
+  readonly eventFormatType: 'Event';
+  readonly registryPrefixes: readonly string[];
+  readonly messageIds: readonly string[];
+  readonly resourceTypes: readonly string[];
+  readonly originResources: readonly string[];
+  readonly subordinateResources: boolean;
+  /** Sent with every POST; never shown in responses. */
+  readonly httpHeaders: Readonly<Record<string, string>>;
+  retryPolicy: RetryPolicy;
+  verifyCertificate: boolean;
+  /** Suspended after failed deliveries (SuspendRetries) or by SuspendSubscription. */
+  suspended: boolean;
+  readonly createdBy: string;
+}
+
+export interface EventServiceSettings {
+  serviceEnabled: boolean;
+  retryAttempts: number;
+  retryIntervalS: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<EventServiceSettings> = { serviceEnabled: true, retryAttempts: 3, retryIntervalS: 30 };
+export const MAX_SUBSCRIPTIONS = 20;
+
+interface Stored {
+  version: 1;
+  nextId: number;
+  settings: EventServiceSettings;
+  subscriptions: Subscription[];
+}
+
+const KEY = 'event-subscriptions';
+
+/** The subscriptions and settings, saved on every change. */
+export class SubscriptionStore {
+  readonly #persist: Persistence;
+  readonly #subs = new Map<string, Subscription>();
+  #nextId = 1;
+  #settings: EventServiceSettings;
+
+  constructor(persist: Persistence) {
+    this.#persist = persist;
+    const stored = persist.load(KEY) as Partial<Stored> | undefined;
+    this.#settings = { ...DEFAULT_SETTINGS, ...(stored?.settings ?? {}) };
+    for (const s of Array.isArray(stored?.subscriptions) ? stored.subscriptions : []) {
+      if (s && typeof s.id === 'string' && typeof s.destination === 'string') this.#subs.set(s.id, { ...s });
+    }
+    this.#nextId = typeof stored?.nextId === 'number' ? stored.nextId : 1;
+  }
+
+  get settings(): Readonly<EventServiceSettings> {
+    return this.#settings;
+  }
+
+  setSettings(change: Partial<EventServiceSettings>): void {
+    this.#settings = { ...this.#settings, ...change };
+    this.#save();
+  }
+
+  list(): Subscription[] {
+    return [...this.#subs.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  get(id: string): Subscription | undefined {
+    return this.#subs.get(id);
+  }
+
+  get full(): boolean {
+    return this.#subs.size >= MAX_SUBSCRIPTIONS;
+  }
+
+  add(s: Omit<Subscription, 'id'>): Subscription {
+    const sub: Subscription = { ...s, id: String(this.#nextId++) };
+    this.#subs.set(sub.id, sub);
+    this.#save();
+    return sub;
+  }
+
+  update(id: string, change: Partial<Pick<Subscription, 'context' | 'retryPolicy' | 'verifyCertificate' | 'suspended'>>): Subscription | undefined {
+    const s = this.#subs.get(id);
+    if (!s) return undefined;
+    Object.assign(s, change);
+    this.#save();
+    return s;
+  }
+
+  delete(id: string): boolean {
+    const ok = this.#subs.delete(id);
+    if (ok) this.#save();
+    return ok;
+  }
+
+  #save(): void {
+    const doc: Stored = { version: 1, nextId: this.#nextId, settings: this.#settings, subscriptions: this.list() };
+    this.#persist.save(KEY, doc);
+  }
+}
