@@ -86,6 +86,8 @@ export class Bmc {
   readonly security: SecurityPolicy;
   readonly hosts: readonly Host[];
   readonly startedAt: number;
+  /** Seals secrets other parts of the model keep at rest (passwords, credentials). */
+  readonly secrets: SecretBox;
   /** Who changed what through the front doors (bounded, persisted). */
   readonly audit: AuditLog;
   readonly ntp: NtpSettings;
@@ -112,6 +114,7 @@ export class Bmc {
     this.name = spec.name;
     this.clock = opts.clock;
     this.startedAt = opts.clock.now();
+    this.secrets = opts.box;
     this.device = spec.device;
     this.#persist = opts.persist;
     const stored = (opts.persist.load('security') as Partial<SecurityPolicy> & { kgHex?: string }) ?? {};

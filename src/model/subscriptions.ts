@@ -4,6 +4,7 @@
 // state (queues, retry timers, Suspended) is derived and lives in the
 // front door, except the Suspended flag, which a client must clear.
 import type { Persistence } from './persist.js';
+import type { SecretBox } from './users.js';
 
 export type RetryPolicy = 'TerminateAfterRetries' | 'SuspendRetries' | 'RetryForever' | 'RetryForeverWithBackoff';
 export const RETRY_POLICIES: readonly RetryPolicy[] = ['TerminateAfterRetries', 'SuspendRetries', 'RetryForever', 'RetryForeverWithBackoff'];
@@ -40,7 +41,7 @@ interface Stored {
   version: 1;
   nextId: number;
   settings: EventServiceSettings;
-  subscriptions: Subscription[];
+  subscriptions: (Subscription & { sealedHeaders?: string })[];
 }
 
 const KEY = 'event-subscriptions';
@@ -52,12 +53,30 @@ export class SubscriptionStore {
   #nextId = 1;
   #settings: EventServiceSettings;
 
-  constructor(persist: Persistence) {
+  readonly #box: SecretBox | undefined;
+
+  /**
+   * `box` seals the HttpHeaders of each subscription at rest: they often
+   * carry credentials for the destination.
+   */
+  constructor(persist: Persistence, box?: SecretBox) {
     this.#persist = persist;
+    this.#box = box;
     const stored = persist.load(KEY) as Partial<Stored> | undefined;
     this.#settings = { ...DEFAULT_SETTINGS, ...(stored?.settings ?? {}) };
-    for (const s of Array.isArray(stored?.subscriptions) ? stored.subscriptions : []) {
-      if (s && typeof s.id === 'string' && typeof s.destination === 'string') this.#subs.set(s.id, { ...s });
+    for (const raw of Array.isArray(stored?.subscriptions) ? stored.subscriptions : []) {
+      const s = raw as Subscription & { sealedHeaders?: string };
+      if (!s || typeof s.id !== 'string' || typeof s.destination !== 'string') continue;
+      const { sealedHeaders, ...rest } = s;
+      let httpHeaders = rest.httpHeaders ?? {};
+      if (sealedHeaders && this.#box) {
+        try {
+          httpHeaders = JSON.parse(Buffer.from(this.#box.open(sealedHeaders)).toString('utf8')) as Record<string, string>;
+        } catch {
+          httpHeaders = {};
+        }
+      }
+      this.#subs.set(s.id, { ...rest, httpHeaders });
     }
     this.#nextId = typeof stored?.nextId === 'number' ? stored.nextId : 1;
   }
@@ -105,7 +124,13 @@ export class SubscriptionStore {
   }
 
   #save(): void {
-    const doc: Stored = { version: 1, nextId: this.#nextId, settings: this.#settings, subscriptions: this.list() };
+    const box = this.#box;
+    const subscriptions = this.list().map((s) =>
+      box && Object.keys(s.httpHeaders).length > 0
+        ? { ...s, httpHeaders: {}, sealedHeaders: box.seal(Buffer.from(JSON.stringify(s.httpHeaders), 'utf8')) }
+        : s,
+    );
+    const doc: Stored = { version: 1, nextId: this.#nextId, settings: this.#settings, subscriptions };
     this.#persist.save(KEY, doc);
   }
 }

@@ -365,3 +365,26 @@ describe('persistence', () => {
     b.close();
   });
 });
+
+it('subscription HttpHeaders are sealed at rest and come back after a restart', async () => {
+  const { MemoryPersistence } = await import('../model/persist.js');
+  const { SubscriptionStore } = await import('../model/subscriptions.js');
+  const { plainBox } = await import('../model/testing.js');
+  const persist = new MemoryPersistence();
+  const box = {
+    seal: (b: Uint8Array) => 'sealed:' + plainBox.seal(b),
+    open: (s: string) => plainBox.open(s.slice('sealed:'.length)),
+  };
+  const store = new SubscriptionStore(persist, box);
+  assert.equal(store.list().length, 0);
+  const added = store.add({
+    destination: 'https://127.0.0.1:1/ev',
+    context: 'c',
+    httpHeaders: { Authorization: 'Bearer s3cret' },
+  } as unknown as Parameters<typeof store.add>[0]);
+  const onDisk = [...persist.docs.values()].join('');
+  assert.ok(!onDisk.includes('s3cret'), 'header value not stored in clear');
+  assert.ok(onDisk.includes('sealed:'));
+  const again = new SubscriptionStore(persist, box);
+  assert.deepEqual(again.get(added.id)?.httpHeaders, { Authorization: 'Bearer s3cret' });
+});

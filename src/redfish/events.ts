@@ -614,7 +614,7 @@ export class EventService {
   constructor(opts: { bmc: Bmc; persist: Persistence; log?: Logger; clock?: Clock; send?: Sender; maxSseStreams?: number; capacity?: number }) {
     this.clock = opts.clock ?? opts.bmc.clock;
     this.engine = new EventEngine({ bmc: opts.bmc, clock: this.clock, ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}) });
-    this.store = new SubscriptionStore(opts.persist);
+    this.store = new SubscriptionStore(opts.persist, opts.bmc.secrets);
     this.send = opts.send ?? httpSender;
     this.#log = opts.log;
     this.maxSseStreams = opts.maxSseStreams ?? 10;
