@@ -103,6 +103,10 @@ interface Compiled {
   readonly allow: string;
 }
 
+/** How long a rendered resource may be reused when nothing changed (ms). */
+const CACHE_MS = 1000;
+const CACHE_ENTRIES = 4096;
+
 const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'OData-Version': '4.0',
   'Cache-Control': 'no-cache',
@@ -150,9 +154,35 @@ export class RedfishRouter {
   readonly #bmc: Bmc;
   #services: RedfishServices | undefined;
 
+  /**
+   * Rendered resources, reused while the model has not changed (any model
+   * event or Redfish write starts a new generation) and for at most
+   * CACHE_MS, so values that move without events (clocks, task progress,
+   * power draw) are never older than that. Keyed by caller and path, since
+   * some bodies depend on who asks.
+   */
+  readonly #cache = new Map<string, { gen: number; at: number; base: JsonObject; text: string; etag: string }>();
+  #generation = 0;
+
   constructor(opts: { bmc: Bmc; privileges: PrivilegeMap }) {
     this.#bmc = opts.bmc;
     this.#privileges = opts.privileges;
+    opts.bmc.events.onAny(() => this.#generation++);
+  }
+
+  /** A resource's body with its serialization and ETag, from the cache when fresh. */
+  async #render(ctx: RequestContext, get: GetHandler): Promise<{ base: JsonObject; text: string; etag: string }> {
+    const key = `${ctx.principal?.userId ?? 0} ${ctx.path}`;
+    const now = performance.now();
+    const hit = this.#cache.get(key);
+    if (hit && hit.gen === this.#generation && now - hit.at < CACHE_MS) return hit;
+    const gen = this.#generation;
+    const base = await get(ctx);
+    const text = JSON.stringify(base);
+    const entry = { gen, at: now, base, text, etag: etagOfText(text) };
+    if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
+    this.#cache.set(key, entry);
+    return entry;
   }
 
   attach(services: RedfishServices): void {
@@ -294,7 +324,9 @@ export class RedfishRouter {
       const current = etagOf(await def.get(ctx));
       if (!ifMatch.split(',').map((s) => s.trim()).includes(current)) throw Errors.preconditionFailed();
     }
+    this.#generation++;
     const result = await this.#audited(ctx, handler as WriteHandler);
+    this.#generation++;
     const status = result.status ?? (result.body === undefined ? 204 : 200);
     return { status, headers: { ...COMMON_HEADERS, ...(result.headers ?? {}) }, ...(result.body !== undefined ? { body: result.body } : {}) };
   }
@@ -322,9 +354,7 @@ export class RedfishRouter {
   }
 
   async #get(ctx: RequestContext, def: RouteDef, allow: string, req: RedfishRequest): Promise<RedfishResponse> {
-    const base = await def.get!(ctx);
-    const text = JSON.stringify(base);
-    const etag = etagOfText(text);
+    const { base, text, etag } = await this.#render(ctx, def.get!);
     const headers: Record<string, string> = { ...COMMON_HEADERS, ETag: etag, Allow: allow };
     const link = describedBy(base);
     if (link) headers.Link = link;
@@ -366,7 +396,7 @@ export class RedfishRouter {
       body: undefined,
     };
     try {
-      return await get(ctx);
+      return (await this.#render(ctx, get)).base;
     } catch {
       return undefined;
     }
