@@ -24,6 +24,7 @@ import { EventService } from './redfish/events.js';
 import type { HttpsCertificates } from './redfish/resources/certificate-service.js';
 import { eventSseStream } from './redfish/resources/event-service.js';
 import { Sweeper } from './rmcp/sweeper.js';
+import { defaultStreams, StreamHub } from './streams/index.js';
 import { FileStore, KeyedSecretBox } from './store/index.js';
 
 export interface RunningBmc {
@@ -161,6 +162,8 @@ export async function startBmc(opts: {
       }),
   );
   const bmc = new Bmc({ spec, clock, persist, box, links, consoles });
+  // virtual media images are cached beside the store; inserted media are re-attached before any power-on
+  for (const h of bmc.hosts) h.media.configure({ cacheDir: join(options.stateDir, 'media', opts.name ?? 'bmc0', `host${h.index}`) });
   const generatedPassword = provisionAdmin(bmc, options, log);
 
   const registry = opts.registry ?? createRegistry();
@@ -205,7 +208,17 @@ export async function startBmc(opts: {
     services: { network, events, tls: certificates },
     streams: [eventSseStream(events)],
   });
-  const web = new WebServer({ service: redfish, log: log.child('web'), address: options.listen, httpsPort: options.httpsPort, httpPort: options.httpPort, tls });
+  // WebSocket streams for the web UI, authenticated with Redfish sessions
+  const streams = new StreamHub({ bmc, sessions: redfish.sessions, streams: defaultStreams(events), log: log.child('streams') });
+  const web = new WebServer({
+    service: redfish,
+    log: log.child('web'),
+    address: options.listen,
+    httpsPort: options.httpsPort,
+    httpPort: options.httpPort,
+    tls,
+    plugins: [(app) => streams.register(app)],
+  });
   try {
     await web.start();
   } catch (err) {
@@ -236,6 +249,7 @@ export async function startBmc(opts: {
     generatedPassword,
     async stop() {
       clearInterval(scanner);
+      streams.close();
       events.close();
       await web.stop();
       await Promise.all(endpoints.map((e) => e.stop()));

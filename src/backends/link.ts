@@ -9,6 +9,17 @@ export interface BootChoice {
   readonly mode: 'legacy' | 'uefi';
 }
 
+/** A virtual media drive of the host: the CD/DVD drive or the USB stick port. */
+export type MediaSlotKind = 'cd' | 'usb';
+
+/** An image the BMC holds (downloaded into its cache) to show the host. */
+export interface MediaImage {
+  /** The cached file. */
+  readonly path: string;
+  /** The image's name (its file name), as the host's firmware shows it. */
+  readonly name: string;
+}
+
 /** What a backend tells the model about the host. */
 export interface HostReports {
   /** The host powered itself off (OS shutdown, VM exit, ACPI S5). */
@@ -48,5 +59,7 @@ export interface HostLink {
    */
   sample(nowMs: number): { readings: ReadonlyMap<number, number | null>; powerWatts: number };
   readonly console?: HostConsole;
+  /** Connects an image to a virtual media drive of the host (null disconnects it). */
+  attachMedia?(slot: MediaSlotKind, image: MediaImage | null): void;
   close(): Promise<void>;
 }

@@ -23,6 +23,7 @@ export type ModelEvent =
   | { type: 'lan'; channel: number; parameter: number }
   | { type: 'sol-config'; channel: number }
   | { type: 'dcmi'; host: number }
+  | { type: 'media'; host: number; slot: string }
   | { type: 'bmc'; what: string };
 
 export type ModelEventType = ModelEvent['type'];

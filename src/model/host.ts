@@ -4,11 +4,13 @@
 // Nothing here knows a protocol; front doors translate.
 import { createHash } from 'node:crypto';
 import type { HostLink, HostReports } from '../backends/link.js';
+import { BiosSettings, biosAttributeDefs, type AttributeDef } from './bios.js';
 import { BOOT_FLAGS_TIMEOUT_MS, consumeBootOverride, defaultBootOptions, type BootOptions, type BootOverride } from './boot.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { ConsoleBuffer } from './console.js';
 import type { ModelEvents } from './events.js';
 import { FruDevice, type FruInfo } from './fru.js';
+import { HostMedia } from './media.js';
 import { DEFAULT_INVENTORY, hostInventory, type Inventory } from './inventory.js';
 import type { Persistence } from './persist.js';
 import { OFF, ON, powerStep, type PowerAction, type PowerEffect, type PowerMachineState, type PowerRefusal, type RestartCause } from './power.js';
@@ -34,6 +36,8 @@ export interface HostSpec {
   readonly defaultRestorePolicy: RestorePolicy;
   /** Processors, DIMMs, NICs, storage; the default 1U server's when absent. */
   readonly inventory?: Inventory;
+  /** The firmware's setup attributes; derived from the inventory when absent. */
+  readonly biosAttributes?: readonly AttributeDef[];
 }
 
 export interface PowerLimit {
@@ -71,12 +75,16 @@ export class Host {
   readonly frus: ReadonlyMap<number, FruDevice>;
   readonly inventory: Inventory;
   readonly watchdog: Watchdog;
+  /** Firmware setup attributes and Secure Boot; pending settings apply at each power-on and reset. */
+  readonly bios: BiosSettings;
   readonly link: HostLink;
   /**
    * The host's serial console output: one bounded history that SOL, the web
    * console and any other reader share. The backend writes into it.
    */
   readonly console: ConsoleBuffer;
+  /** Virtual media drives (CD/DVD, USB stick) and their images. */
+  readonly media: HostMedia;
   /** ACPI system and device power states (Set/Get ACPI Power State). */
   acpi = { system: 0x05, device: 0x03 };
   /** BMC global enables (IPMI v2.0 22.1): bit 3 = system event logging. */
@@ -122,6 +130,7 @@ export class Host {
     this.#clock = opts.clock;
     this.#persist = opts.persist;
     this.powerCycleIntervalS = Math.round(spec.powerCycleIntervalMs / 1000);
+    this.media = new HostMedia({ host: spec.index, link: opts.link, events: opts.events, clock: opts.clock, persist: opts.persist });
     this.inventory = spec.inventory ?? hostInventory(DEFAULT_INVENTORY, { index: spec.index, hosts: 1, systemGuid: spec.systemGuid, hostName: spec.name });
     this.sel = new EventLog({
       host: spec.index,
@@ -131,6 +140,7 @@ export class Host {
       persist: opts.persist,
       events: opts.events,
     });
+    this.bios = new BiosSettings({ attributes: spec.biosAttributes ?? biosAttributeDefs(this.inventory), persist: opts.persist, now: () => opts.clock.now() });
     const sensors = new Map<number, Sensor>();
     for (const def of spec.sensors) {
       const s = new Sensor(def);
@@ -174,6 +184,7 @@ export class Host {
       takeBootChoice: () => {
         const c = consumeBootOverride(this.#boot.override, { cause: this.#restartCause, validBitClearing: this.#boot.validBitClearing });
         if (c.next !== this.#boot.override) this.setBootOverride(c.next);
+        this.media.noteBoot(c.device);
         return { device: c.device, mode: c.mode };
       },
     };
@@ -286,6 +297,7 @@ export class Host {
         return;
       case 'reset':
         this.#powerCycles++;
+        this.bios.boot();
         this.#events.emit({ type: 'host-reset', host: this.index, cause });
         return;
     }
@@ -296,6 +308,7 @@ export class Host {
     if (to === 'on') {
       this.#onSince = now;
       this.#powerCycles++;
+      this.bios.boot();
       this.acpi = { system: 0x00, device: 0x00 };
     } else {
       if (this.#onSince !== null) this.#pohMs += now - this.#onSince;
@@ -541,6 +554,7 @@ export class Host {
     this.#identifyTimer?.cancel();
     this.#bootFlagsTimer?.cancel();
     this.watchdog.stop();
+    this.media.close();
     if (this.#onSince !== null) this.#savePower();
     await this.link.close();
   }

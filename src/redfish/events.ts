@@ -22,6 +22,7 @@ import { paths, ROOT } from './ids.js';
 import { Errors, MessageRegistry } from './messages.js';
 import type { JsonObject } from './query.js';
 import { readingKind, sensorId, sensorUri } from './resources/chassis-sensors.js';
+import { systemMediaPath } from './resources/virtual-media.js';
 
 export const Registries = {
   ResourceEvent: MessageRegistry.load('ResourceEvent.1.4.3.json'),
@@ -157,6 +158,8 @@ export function eventsFor(bmc: Bmc, ev: ModelEvent): EventSpec[] {
     case 'fru':
     case 'dcmi':
       return host ? [changed(paths.chassis(bmc, host), 'Chassis')] : [];
+    case 'media':
+      return host ? [changed(systemMediaPath(bmc, host, ev.slot), 'VirtualMedia')] : [];
     case 'users':
       return [changed(paths.account(ev.userId), 'ManagerAccount')];
     case 'lan':

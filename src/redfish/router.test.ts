@@ -302,3 +302,21 @@ describe('router: ETag and conditional requests', () => {
     assert.equal(things.get('a')?.count, 9);
   });
 });
+
+describe('route precedence', () => {
+  it('a literal segment wins over a parameter, whatever the registration order', async () => {
+    const { bmc } = makeTestBmc();
+    const service = new RedfishService({
+      bmc,
+      log: silentLogger,
+      routes: [
+        { path: '/redfish/v1/Registries/{RegistryId}', entity: 'MessageRegistryFile', get: (ctx) => ({ '@odata.id': ctx.path, Id: `param ${ctx.params.RegistryId ?? ''}` }) },
+        { path: '/redfish/v1/Registries/Special', entity: 'MessageRegistryFile', get: (ctx) => ({ '@odata.id': ctx.path, Id: 'literal' }) },
+      ],
+    });
+    const get = async (url: string): Promise<unknown> =>
+      (await service.router.handle({ method: 'GET', url, headers: { authorization: `Basic ${Buffer.from('admin:password').toString('base64')}` }, clientAddress: '127.0.0.1' })).body;
+    assert.equal((await get('/redfish/v1/Registries/Special') as { Id: string }).Id, 'literal');
+    assert.equal((await get('/redfish/v1/Registries/Base') as { Id: string }).Id, 'param Base');
+  });
+});

@@ -198,6 +198,17 @@ export class RedfishRouter {
       this.#routes.push({ def, segments, allow: def.get || def.getRaw ? methods.join(', ') : methods.filter((m) => m !== 'GET' && m !== 'HEAD').join(', ') });
       const same = this.#byLength.get(segments.length) ?? [];
       same.push(this.#routes[this.#routes.length - 1]!);
+      // a literal segment wins over a {Param} at the same position, whatever
+      // the registration order (Registries/BiosAttributeRegistry before
+      // Registries/{RegistryId})
+      same.sort((a, b) => {
+        for (let i = 0; i < a.segments.length; i++) {
+          const pa = a.segments[i]!.startsWith('{');
+          const pb = b.segments[i]!.startsWith('{');
+          if (pa !== pb) return pa ? 1 : -1;
+        }
+        return 0;
+      });
       this.#byLength.set(segments.length, same);
     }
     return this;

@@ -33,6 +33,8 @@ export const SCHEMA_VERSIONS = {
   StorageController: 'v1_11_0',
   Drive: 'v1_22_0',
   Bios: 'v1_2_3',
+  Settings: 'v1_4_0',
+  AttributeRegistry: 'v1_4_0',
   SecureBoot: 'v1_1_2',
   VirtualMedia: 'v1_6_5',
   UpdateService: 'v1_17_0',

@@ -143,6 +143,8 @@ export interface WebServerOptions {
   /** Plain HTTP port that redirects to HTTPS; undefined = none. */
   httpPort: number | undefined;
   tls: { cert: string; key: string };
+  /** Non-Redfish routes on the same HTTPS app (the WebSocket streams, /openapi). */
+  plugins?: readonly ((app: FastifyInstance) => void)[];
 }
 
 /** The HTTPS server and the HTTP redirector. */
@@ -188,6 +190,7 @@ export class WebServer {
       },
     });
     o.service.register(app);
+    for (const plugin of o.plugins ?? []) plugin(app);
     await app.listen({ host: o.address, port: o.httpsPort });
     this.#app = app;
     const addr = app.server.address();

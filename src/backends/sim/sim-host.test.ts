@@ -145,7 +145,7 @@ test('boot devices: PXE falls through to disk, CD boots attached media or report
   }
   {
     const { host, clock } = setup({ device: 'cdrom' });
-    host.attachMedia('rescue.iso');
+    host.attachMedia('cd', { path: '/nonexistent/rescue.iso', name: 'rescue.iso' });
     host.powerOn();
     clock.advance(BOOT_MS * 2);
     const out = output(host);

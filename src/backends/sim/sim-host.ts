@@ -9,7 +9,7 @@ import { silentLogger } from '../../log.js';
 import type { Clock, TimerHandle } from '../../model/clock.js';
 import { ConsoleBuffer } from '../../model/console.js';
 import type { SensorDef } from '../../model/sensors.js';
-import type { BootChoice, HostLink, HostReports } from '../link.js';
+import type { BootChoice, HostLink, HostReports, MediaImage, MediaSlotKind } from '../link.js';
 import { SimConsole, formatDate, type ShellEnv } from './console.js';
 import { FIRMWARE_DATE, FIRMWARE_VERSION, bootPlan, postLines, type BootLine } from './firmware.js';
 import { signed, smoothLoad, unit } from './noise.js';
@@ -169,7 +169,9 @@ export class SimHost implements HostLink {
   readonly #horizonMs: number;
   #reports: HostReports | undefined;
   #state: SimHostState = 'off';
+  /** The image in the virtual CD/DVD drive (its name), as the BMC's model connected it. */
   #media: string | null = null;
+  #usb: MediaImage | null = null;
   #lastBootChoice: BootChoice | undefined;
   #kernelStart = 0;
   #dmesg: string[] = [];
@@ -226,9 +228,15 @@ export class SimHost implements HostLink {
     return this.#media;
   }
 
-  /** Puts an image in the virtual CD/DVD drive (null ejects it). */
-  attachMedia(name: string | null): void {
-    this.#media = name;
+  /** The image on the virtual USB stick, if any (the firmware does not boot from it yet). */
+  get usbMedia(): MediaImage | null {
+    return this.#usb;
+  }
+
+  /** Connects an image to the virtual CD/DVD drive or USB port (null ejects it); the model's slot state drives this. */
+  attachMedia(slot: MediaSlotKind, image: MediaImage | null): void {
+    if (slot === 'cd') this.#media = image?.name ?? null;
+    else this.#usb = image;
   }
 
   // ---- HostLink --------------------------------------------------------------

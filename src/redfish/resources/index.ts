@@ -2,6 +2,7 @@
 // and sessions (which the service itself registers).
 import type { RouteDef } from '../router.js';
 import { accountRoutes } from './accounts.js';
+import { biosRoutes } from './bios.js';
 import { certificateServiceRoutes } from './certificate-service.js';
 import { chassisRoutes } from './chassis.js';
 import { eventServiceRoutes } from './event-service.js';
@@ -10,17 +11,20 @@ import { registryRoutes } from './registries.js';
 import { systemRoutes } from './systems.js';
 import { taskServiceRoutes } from './task-service.js';
 import { updateServiceRoutes } from './update-service.js';
+import { virtualMediaRoutes } from './virtual-media.js';
 
 export function resourceRoutes(): RouteDef[] {
   return [
     ...accountRoutes(),
     ...systemRoutes(),
     ...chassisRoutes(),
+    ...biosRoutes(),
     ...managerRoutes(),
     ...registryRoutes(),
     ...updateServiceRoutes(),
     ...taskServiceRoutes(),
     ...eventServiceRoutes(),
     ...certificateServiceRoutes(),
+    ...virtualMediaRoutes(),
   ];
 }

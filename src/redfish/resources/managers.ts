@@ -87,6 +87,7 @@ export function managerBody(bmc: Bmc): JsonObject {
     EthernetInterfaces: { '@odata.id': ETH },
     NetworkProtocol: { '@odata.id': `${MANAGER}/NetworkProtocol` },
     LogServices: { '@odata.id': `${MANAGER}/LogServices` },
+    VirtualMedia: { '@odata.id': `${MANAGER}/VirtualMedia` },
     Links: {
       ManagerForServers: bmc.hosts.map((h) => ({ '@odata.id': paths.system(bmc, h) })),
       'ManagerForServers@odata.count': bmc.hosts.length,

@@ -9,6 +9,7 @@ import { ROOT } from '../ids.js';
 import { Errors, REGISTRIES_DIR } from '../messages.js';
 import type { JsonObject, RouteDef } from '../router.js';
 import { collection, odataType } from '../schemas.js';
+import { BIOS_REGISTRY_FILE_PATH } from './bios.js';
 
 export interface RegistryFileInfo {
   /** Resource id: the registry prefix, or "PrivilegeRegistry". */
@@ -68,7 +69,7 @@ export function registryRoutes(): RouteDef[] {
       path: REGISTRIES,
       entity: 'MessageRegistryFileCollection',
       get: () => ({
-        ...collection('MessageRegistryFile', REGISTRIES, 'Registry File Collection', all().map((r) => `${REGISTRIES}/${r.id}`)),
+        ...collection('MessageRegistryFile', REGISTRIES, 'Registry File Collection', [...all().map((r) => `${REGISTRIES}/${r.id}`), BIOS_REGISTRY_FILE_PATH]),
         Description: 'Message and privilege registries of this service',
       }),
     },

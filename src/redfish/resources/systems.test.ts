@@ -13,7 +13,9 @@ import { derivedMac } from '../../model/inventory.js';
 import { makeTestBmc } from '../../model/testing.js';
 import type { JsonObject, RedfishResponse } from '../router.js';
 import { RedfishService } from '../server.js';
+import { biosRoutes } from './bios.js';
 import { systemRoutes } from './systems.js';
+import { virtualMediaRoutes } from './virtual-media.js';
 
 const SCHEMA_DIR = '/work/shared/redfish/json-schema/';
 const SCHEMA_BASE = 'http://redfish.dmtf.org/schemas/v1/';
@@ -81,7 +83,7 @@ type Call = (method: string, url: string, opts?: { auth?: string; body?: unknown
 
 function setup(hosts = 1): { service: RedfishService; call: Call } & ReturnType<typeof makeTestBmc> {
   const t = makeTestBmc({ hosts });
-  const service = new RedfishService({ bmc: t.bmc, log: silentLogger, routes: systemRoutes() });
+  const service = new RedfishService({ bmc: t.bmc, log: silentLogger, routes: [...systemRoutes(), ...virtualMediaRoutes(), ...biosRoutes()] });
   const call: Call = async (method, url, opts = {}) => {
     const res = await service.router.handle({
       method,

@@ -18,6 +18,7 @@ import { collection, odataType } from '../schemas.js';
 import { uuidOf } from './service-root.js';
 import { systemInventoryRoutes } from './systems-inventory.js';
 import { isResetType, reset, RESET_TYPES } from './systems-reset.js';
+import { bootProgress } from './virtual-media.js';
 
 const SYSTEM = `${ROOT}/Systems/{SystemId}`;
 const RESET_ACTION = 'ComputerSystem.Reset';
@@ -145,6 +146,10 @@ export function computerSystem(bmc: Bmc, host: Host): JsonObject {
     Memory: { '@odata.id': `${path}/Memory` },
     EthernetInterfaces: { '@odata.id': `${path}/EthernetInterfaces` },
     Storage: { '@odata.id': `${path}/Storage` },
+    Bios: { '@odata.id': `${path}/Bios` },
+    SecureBoot: { '@odata.id': `${path}/SecureBoot` },
+    VirtualMedia: { '@odata.id': `${path}/VirtualMedia` },
+    BootProgress: bootProgress(host),
     Links: {
       Chassis: [{ '@odata.id': paths.chassis(bmc, host) }],
       ManagedBy: [{ '@odata.id': paths.manager() }],
@@ -203,6 +208,7 @@ const PATCH_SPEC: Spec = {
   Status: READ_ONLY,
   ProcessorSummary: READ_ONLY,
   MemorySummary: READ_ONLY,
+  BootProgress: READ_ONLY,
 };
 
 interface SystemPatch {
