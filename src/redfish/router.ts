@@ -103,6 +103,15 @@ interface Compiled {
   readonly allow: string;
 }
 
+/** A node of the route trie: literal children first, then one parameter child. */
+interface TrieNode {
+  readonly literal: Map<string, TrieNode>;
+  param?: { readonly name: string; readonly node: TrieNode };
+  route?: Compiled;
+}
+
+const newNode = (): TrieNode => ({ literal: new Map() });
+
 /** How long a rendered resource may be reused when nothing changed (ms). */
 const CACHE_MS = 1000;
 const CACHE_ENTRIES = 4096;
@@ -149,7 +158,7 @@ function describedBy(body: unknown): string | undefined {
 export class RedfishRouter {
   readonly #routes: Compiled[] = [];
   /** Routes by number of path segments: a request is compared with those of its own length only. */
-  readonly #byLength = new Map<number, Compiled[]>();
+  readonly #trie: TrieNode = newNode();
   readonly #privileges: PrivilegeMap;
   readonly #bmc: Bmc;
   #services: RedfishServices | undefined;
@@ -196,20 +205,20 @@ export class RedfishRouter {
       if (this.#routes.some((r) => r.def.path === def.path)) throw new Error(`duplicate route ${def.path}`);
       const methods = ['GET', 'HEAD', ...(['patch', 'post', 'put', 'delete'] as const).filter((m) => def[m]).map((m) => m.toUpperCase())];
       this.#routes.push({ def, segments, allow: def.get || def.getRaw ? methods.join(', ') : methods.filter((m) => m !== 'GET' && m !== 'HEAD').join(', ') });
-      const same = this.#byLength.get(segments.length) ?? [];
-      same.push(this.#routes[this.#routes.length - 1]!);
-      // a literal segment wins over a {Param} at the same position, whatever
-      // the registration order (Registries/BiosAttributeRegistry before
-      // Registries/{RegistryId})
-      same.sort((a, b) => {
-        for (let i = 0; i < a.segments.length; i++) {
-          const pa = a.segments[i]!.startsWith('{');
-          const pb = b.segments[i]!.startsWith('{');
-          if (pa !== pb) return pa ? 1 : -1;
+      let node = this.#trie;
+      for (const seg of segments) {
+        if (seg.startsWith('{')) {
+          const name = seg.slice(1, -1);
+          if (node.param && node.param.name !== name) throw new Error(`route ${def.path}: parameter {${name}} conflicts with {${node.param.name}}`);
+          node.param ??= { name, node: newNode() };
+          node = node.param.node;
+        } else {
+          let next = node.literal.get(seg);
+          if (!next) node.literal.set(seg, (next = newNode()));
+          node = next;
         }
-        return 0;
-      });
-      this.#byLength.set(segments.length, same);
+      }
+      node.route = this.#routes[this.#routes.length - 1]!;
     }
     return this;
   }
@@ -219,34 +228,37 @@ export class RedfishRouter {
     return this.#routes.map((r) => r.def.path);
   }
 
+  /**
+   * Finds the route of a path: a literal segment wins over a {Param} at the
+   * same place (Registries/BiosAttributeRegistry over Registries/{RegistryId}),
+   * falling back to the parameter when the literal branch leads nowhere.
+   */
   match(path: string): { route: Compiled; params: Record<string, string> } | undefined {
     const parts = path.split('/').slice(1);
-    for (const route of this.#byLength.get(parts.length) ?? []) {
-      const params: Record<string, string> = {};
-      let ok = true;
-      for (let i = 0; i < parts.length; i++) {
-        const seg = route.segments[i]!;
-        const part = parts[i]!;
-        if (seg.startsWith('{')) {
-          if (part === '') {
-            ok = false;
-            break;
-          }
-          const value = decodeSegment(part);
-          if (value === undefined) {
-            ok = false;
-            break;
-          }
-          params[seg.slice(1, -1)] = value;
-        } else if (seg !== part) {
-          ok = false;
-          break;
+    const params: Record<string, string> = {};
+    const walk = (node: TrieNode, i: number): Compiled | undefined => {
+      if (i === parts.length) return node.route;
+      const part = parts[i]!;
+      const lit = node.literal.get(part);
+      if (lit) {
+        const r = walk(lit, i + 1);
+        if (r) return r;
+      }
+      if (node.param && part !== '') {
+        const value = decodeSegment(part);
+        if (value === undefined) return undefined;
+        const r = walk(node.param.node, i + 1);
+        if (r) {
+          params[node.param.name] = value;
+          return r;
         }
       }
-      if (ok) return { route, params };
-    }
-    return undefined;
+      return undefined;
+    };
+    const route = walk(this.#trie, 0);
+    return route ? { route, params } : undefined;
   }
+
 
   #services_(): RedfishServices {
     if (!this.#services) throw new Error('router used before attach()');
@@ -371,8 +383,16 @@ export class RedfishRouter {
     if (link) headers.Link = link;
     const inm = header(req, 'if-none-match');
     if (inm && inm.split(',').map((s) => s.trim()).includes(etag)) return { status: 304, headers };
-    let body = base;
     const q = ctx.query;
+    const shaped = q.only || q.top !== undefined || q.skip !== undefined || q.expand !== undefined || q.select !== undefined;
+    if (!shaped) return { status: 200, headers, body: base, text };
+    // the shaped answer (expanded, selected, paged) is cached like the resource
+    const key = `Q${ctx.principal?.userId ?? 0} ${req.url}`;
+    const hit = this.#cache.get(key);
+    const now = performance.now();
+    if (hit && hit.gen === this.#generation && now - hit.at < CACHE_MS) return { status: 200, headers, body: hit.base, text: hit.text };
+    const gen = this.#generation;
+    let body = base;
     if (q.only) {
       const members = base.Members;
       if (!Array.isArray(members)) throw Errors.queryNotSupportedOnResource();
@@ -385,7 +405,10 @@ export class RedfishRouter {
     if (q.top !== undefined || q.skip !== undefined) body = pageMembers(body, q.top, q.skip, ctx.path);
     if (q.expand) body = await expandLinks(body, q.expand, (p) => this.resolve(p, ctx.principal));
     if (q.select) body = selectProperties(body, q.select);
-    return { status: 200, headers, body, ...(body === base ? { text } : {}) };
+    const shapedText = body === base ? text : JSON.stringify(body);
+    if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
+    this.#cache.set(key, { gen, at: now, base: body, text: shapedText, etag });
+    return { status: 200, headers, body, text: shapedText };
   }
 
   /** GETs a resource in-process (for $expand and "only"), with the caller's privileges. */
