@@ -1,7 +1,8 @@
 // Composition root: loads the profile, opens the state store, builds the
 // model and its backends, wires the front doors (IPMI over LAN) and the
 // sensor scanner. `startBmc` can run many times in one process (a rack).
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createPrivateKey, randomBytes, randomInt, randomUUID, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimHost } from './backends/sim/sim-host.js';
 import type { HostLink } from './backends/link.js';
@@ -43,7 +44,7 @@ export interface RunningBmc {
 export class StartError extends Error {
   override readonly name = 'StartError';
   constructor(
-    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED' | 'HTTPS_PORT_IN_USE',
+    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED' | 'HTTPS_PORT_IN_USE' | 'TLS_INVALID',
     message: string,
   ) {
     super(message);
@@ -96,6 +97,27 @@ function firmwareParts(v: string): { major: number; minor: number } {
   return { major: Number(major), minor: Number(minor) };
 }
 
+/** Checks a configured certificate and key and installs them in the state directory. */
+function installTls(dir: string, certFile: string, keyFile: string): void {
+  let cert: string;
+  let key: string;
+  try {
+    cert = readFileSync(certFile, 'utf8');
+    key = readFileSync(keyFile, 'utf8');
+  } catch (err) {
+    throw new StartError('TLS_INVALID', `cannot read the TLS certificate or key: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const x = new X509Certificate(cert);
+    if (!x.checkPrivateKey(createPrivateKey(key))) throw new Error('the key does not belong to the certificate');
+    if (Date.parse(x.validTo) < Date.now()) throw new Error(`the certificate expired on ${x.validTo}`);
+  } catch (err) {
+    throw new StartError('TLS_INVALID', `${certFile}: ${(err as Error).message}`);
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  storeTls(dir, cert, key);
+}
+
 /** One BMC over a state store: the model, its backends and its LAN endpoints. */
 export async function startBmc(opts: {
   options: Options;
@@ -113,6 +135,7 @@ export async function startBmc(opts: {
   if (options.hosts !== undefined) profile.chassis.hosts = options.hosts;
   const store = FileStore.open(options.stateDir, log.child('store'));
   const box = KeyedSecretBox.openOrCreate(join(options.stateDir, 'secret.key'));
+  if (options.tlsCert && options.tlsKey) installTls(join(options.stateDir, 'tls'), options.tlsCert, options.tlsKey);
   const persist = scoped(store, opts.name ?? 'bmc0');
   const ident = identity(persist, profile.chassis.hosts);
   const fw = firmwareParts(profile.bmc.firmwareVersion);

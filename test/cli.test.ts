@@ -115,3 +115,35 @@ test('multi-host chassis: one endpoint per host, power is per host', async () =>
     await bmc.stop();
   }
 });
+
+test('--tls-cert/--tls-key install the given certificate; a mismatched pair is refused', async () => {
+  const { selfSignedCertificate } = await import('../src/redfish/x509.js');
+  const { connect } = await import('node:tls');
+  const { X509Certificate } = await import('node:crypto');
+  const dir = mkdtempSync(join(tmpdir(), 'tsbmc-tls-'));
+  try {
+    const a = selfSignedCertificate({ commonName: 'bmc.example', organization: 'Example', hosts: ['127.0.0.1'], days: 30 });
+    const b = selfSignedCertificate({ commonName: 'other', organization: 'Example', hosts: ['127.0.0.1'], days: 30 });
+    writeFileSync(join(dir, 'a.crt'), a.certPem);
+    writeFileSync(join(dir, 'a.key'), a.keyPem);
+    writeFileSync(join(dir, 'b.key'), b.keyPem);
+    const bad = await run(process.execPath, [CLI, '--state-dir', join(dir, 's1'), '--ipmi-port', '0', '--https-port', '0', '--http-port', '0', '--tls-cert', join(dir, 'a.crt'), '--tls-key', join(dir, 'b.key'), '--admin-password', 'x12345678']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /key does not belong to the certificate/);
+    const bmc = await startBmcProcess({ args: ['--tls-cert', join(dir, 'a.crt'), '--tls-key', join(dir, 'a.key')] });
+    try {
+      const served = await new Promise<string>((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port: bmc.httpsPort, rejectUnauthorized: false }, () => {
+          resolve(s.getPeerCertificate().fingerprint256);
+          s.end();
+        });
+        s.on('error', reject);
+      });
+      assert.equal(served, new X509Certificate(a.certPem).fingerprint256);
+    } finally {
+      await bmc.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

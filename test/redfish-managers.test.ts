@@ -134,4 +134,21 @@ describe('Redfish Manager and log services with ipmitool and redfishtool', { tim
     assert.equal(last.Message, 'admin PATCH /redfish/v1/Managers/bmc/NetworkProtocol via Redfish from 127.0.0.1: 200');
     assert.equal(last.Originator, '127.0.0.1');
   });
+
+  it('IPMI over LAN can be switched off and on through NetworkProtocol', async () => {
+    const off = await redfish(bmc, 'PATCH', '/redfish/v1/Managers/bmc/NetworkProtocol', { body: { IPMI: { ProtocolEnabled: false } } });
+    assert.equal(off.status, 200, off.text);
+    assert.equal(off.body.IPMI.ProtocolEnabled, false);
+    const t0 = Date.now();
+    const refused = await ipmitool(bmc, ['mc', 'info']);
+    assert.notEqual(refused.code, 0, 'no answer while IPMI is off');
+    assert.ok(Date.now() - t0 < 15_000);
+    const on = await redfish(bmc, 'PATCH', '/redfish/v1/Managers/bmc/NetworkProtocol', { body: { IPMI: { ProtocolEnabled: true } } });
+    assert.equal(on.body.IPMI.ProtocolEnabled, true);
+    const ok = await ipmitool(bmc, ['mc', 'info']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const ro = await redfish(bmc, 'PATCH', '/redfish/v1/Managers/bmc/NetworkProtocol', { body: { IPMI: { Port: 1623 } } });
+    assert.equal(ro.status, 400);
+    assert.equal(ro.body.error['@Message.ExtendedInfo'][0].MessageId, 'Base.1.22.1.PropertyNotWritable');
+  });
 });

@@ -307,3 +307,23 @@ describe('Redfish protocol (real process)', { timeout: 120_000 }, () => {
     });
   });
 });
+
+describe('compression', () => {
+  it('large answers are gzip-compressed for clients that accept it, small ones are not', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const bmc = await startBmcProcess();
+    try {
+      const big = await redfish(bmc, 'GET', '/redfish/v1/Registries/Base/Base', { headers: { 'Accept-Encoding': 'gzip' }, raw: true });
+      assert.equal(big.status, 200);
+      assert.equal(big.headers['content-encoding'], 'gzip');
+      const doc = JSON.parse(gunzipSync(big.raw!).toString('utf8')) as { Id: string };
+      assert.match(doc.Id, /^Base\./);
+      const plain = await redfish(bmc, 'GET', '/redfish/v1/Registries/Base/Base');
+      assert.equal(plain.headers['content-encoding'], undefined);
+      const small = await redfish(bmc, 'GET', '/redfish/v1', { headers: { 'Accept-Encoding': 'gzip' } });
+      assert.equal(small.headers['content-encoding'], undefined);
+    } finally {
+      await bmc.stop();
+    }
+  });
+});

@@ -12,6 +12,9 @@ export interface Options {
   httpsPort: number;
   /** Plain-HTTP port that redirects to HTTPS; undefined = off. */
   httpPort: number | undefined;
+  /** PEM files of the HTTPS certificate and key, installed at start. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
   hosts: number | undefined;
   adminUser: string;
   adminPassword: string | undefined;
@@ -51,6 +54,11 @@ Options:
   --https-port N          HTTPS port for Redfish. Default: ${DEFAULT_HTTPS_PORT} (443 needs root)
   --http-port N           plain HTTP port that redirects to HTTPS. Default: ${DEFAULT_HTTP_PORT}
   --no-http               no plain HTTP listener at all
+  --tls-cert FILE         HTTPS certificate (PEM, may include the chain) to
+                          install; with --tls-key. Without them the first start
+                          generates a self-signed certificate, kept in the
+                          state directory (CertificateService can replace it)
+  --tls-key FILE          the certificate's private key (PEM)
   --hosts N               number of hosts (server nodes) in the chassis,
                           overriding the profile
   --admin-user NAME       administrator account name (user slot 2). Default: admin
@@ -98,6 +106,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
         'https-port': { type: 'string' },
         'http-port': { type: 'string' },
         'no-http': { type: 'boolean' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         hosts: { type: 'string' },
         'admin-user': { type: 'string' },
         'admin-password': { type: 'string' },
@@ -128,7 +138,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
   if (adminPassword !== undefined && (adminPassword.length === 0 || Buffer.byteLength(adminPassword, 'latin1') > 20)) {
     throw new UsageError('the admin password must be 1 to 20 characters (IPMI passwords are at most 20 bytes)');
   }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together');
+  }
   return {
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
     profile: values.profile,
     stateDir: values['state-dir'] ?? 'state',
     listen: values.listen ?? '127.0.0.1',

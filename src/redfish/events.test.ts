@@ -388,3 +388,25 @@ it('subscription HttpHeaders are sealed at rest and come back after a restart', 
   const again = new SubscriptionStore(persist, box);
   assert.deepEqual(again.get(added.id)?.httpHeaders, { Authorization: 'Bearer s3cret' });
 });
+
+describe('task events', () => {
+  it('a task announces start, progress and completion with TaskEvent messages', async () => {
+    const { makeTestBmc } = await import('../model/testing.js');
+    const { EventEngine } = await import('./events.js');
+    const { bmc } = makeTestBmc();
+    const engine = new EventEngine({ bmc });
+    const seen: string[] = [];
+    engine.on((e) => seen.push(e.messageId));
+    const task = bmc.tasks.create({ name: 'Firmware update', owner: 'admin' });
+    assert.ok(task !== 'task-limit');
+    task.start();
+    task.progress(40);
+    task.complete();
+    engine.close();
+    assert.deepEqual(seen, [
+      'TaskEvent.1.0.5.TaskStarted',
+      'TaskEvent.1.0.5.TaskProgressChanged',
+      'TaskEvent.1.0.5.TaskCompletedOK',
+    ]);
+  });
+});

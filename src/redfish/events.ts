@@ -16,6 +16,7 @@ import type { ModelEvent } from '../model/events.js';
 import type { Host } from '../model/host.js';
 import type { Persistence } from '../model/persist.js';
 import type { ThresholdName } from '../model/sensors.js';
+import type { TaskChange } from '../model/tasks.js';
 import { SubscriptionStore, type RetryPolicy, type Subscription } from '../model/subscriptions.js';
 import type { Logger } from '../log.js';
 import { paths, ROOT } from './ids.js';
@@ -342,6 +343,26 @@ export interface RawEvent {
 }
 
 /** Turns model events into published Redfish events and keeps the last `capacity` for replay. */
+/** The TaskEvent a task change announces, if any (DMTF TaskEvent 1.0.5). */
+export function taskEventFor(c: TaskChange): EventSpec | undefined {
+  const origin = `/redfish/v1/TaskService/Tasks/${c.task.id}`;
+  const base = { registry: Registries.TaskEvent, origin, resourceType: 'Task' };
+  if (c.what === 'removed') return { ...base, key: 'TaskRemoved', args: [c.task.id] };
+  if (c.what === 'progress') return { ...base, key: 'TaskProgressChanged', args: [c.task.id, c.task.percent] };
+  switch (c.task.state) {
+    case 'Running':
+      return { ...base, key: 'TaskStarted', args: [c.task.id] };
+    case 'Completed':
+      return { ...base, key: c.task.health === 'Warning' ? 'TaskCompletedWarning' : 'TaskCompletedOK', args: [c.task.id] };
+    case 'Exception':
+      return { ...base, key: 'TaskAborted', args: [c.task.id] };
+    case 'Cancelled':
+      return { ...base, key: 'TaskCancelled', args: [c.task.id] };
+    default:
+      return undefined;
+  }
+}
+
 export class EventEngine {
   readonly #bmc: Bmc;
   readonly #clock: Clock;
@@ -355,9 +376,18 @@ export class EventEngine {
     this.#bmc = opts.bmc;
     this.#clock = opts.clock ?? opts.bmc.clock;
     this.#capacity = opts.capacity ?? 256;
-    this.#off = opts.bmc.events.onAny((ev) => {
+    const offModel = opts.bmc.events.onAny((ev) => {
       for (const spec of eventsFor(this.#bmc, ev)) this.publish(spec);
     });
+    // task life cycle (TaskEvent registry), e.g. firmware updates
+    const offTasks = opts.bmc.tasks.on((c) => {
+      const spec = taskEventFor(c);
+      if (spec) this.publish(spec);
+    });
+    this.#off = () => {
+      offModel();
+      offTasks();
+    };
   }
 
   /** Publishes one registry message as an event. */

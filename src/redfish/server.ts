@@ -3,6 +3,8 @@
 // redirects to HTTPS. Fastify supplies the HTTP plumbing (keep-alive, body
 // limits, timeouts); the Redfish pipeline itself is RedfishRouter.
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
@@ -16,6 +18,9 @@ import { RedfishRouter, type RedfishServices, type RouteDef } from './router.js'
 import { SessionStore, type Principal } from './sessions.js';
 
 export const BODY_LIMIT = 1024 * 1024;
+/** Answers from this size on are gzip-compressed for clients that accept it. */
+export const COMPRESS_MIN_BYTES = 8 * 1024;
+const gzipAsync = promisify(gzip);
 
 export interface RedfishServerOptions {
   bmc: Bmc;
@@ -84,7 +89,15 @@ export class RedfishService {
         return;
       }
       reply.header('Content-Type', 'application/json; charset=utf-8');
-      await reply.send(res.text ?? JSON.stringify(res.body));
+      const text = res.text ?? JSON.stringify(res.body);
+      // compress where it pays: large answers ($expand, registries, logs) to
+      // clients that accept gzip; small ones cost more CPU than they save
+      if (text.length >= COMPRESS_MIN_BYTES && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+        reply.header('Content-Encoding', 'gzip').header('Vary', 'Accept-Encoding');
+        await reply.send(await gzipAsync(text, { level: 6 }));
+        return;
+      }
+      await reply.send(text);
     };
     for (const stream of this.#streams) {
       app.route({

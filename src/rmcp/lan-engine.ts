@@ -163,6 +163,11 @@ export class LanEngine {
     this.stats.packetsIn++;
     try {
       if (buf.length > MAX_DATAGRAM) return this.#drop('oversized', peer);
+      // IPMI over LAN switched off (channel access mode disabled): silence
+      if (this.#bmc.channels.access(Channel.Lan)?.accessMode === 'disabled') {
+        this.stats.dropped['channel-disabled']++;
+        return;
+      }
       const p = decodePacket(buf);
       if (p.kind === 'asf') {
         if (p.iana !== ASF_IANA || p.type !== AsfType.Ping) return this.#drop('unsupported', peer);

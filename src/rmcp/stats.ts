@@ -15,6 +15,7 @@ export const DROP_REASONS = [
   'checksum',
   'auth-type',
   'session-less-command',
+  'channel-disabled',
   'internal',
 ] as const;
 

@@ -139,8 +139,8 @@ export async function redfish(
   bmc: { httpsPort: number },
   method: string,
   path: string,
-  opts: { body?: unknown; rawBody?: string; user?: string; password?: string; token?: string; headers?: Record<string, string>; noAuth?: boolean } = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string }> {
+  opts: { body?: unknown; rawBody?: string; user?: string; password?: string; token?: string; headers?: Record<string, string>; noAuth?: boolean; raw?: boolean } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string; raw?: Buffer }> {
   const { request } = await import('node:https');
   const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers ?? {}) };
   if (opts.token) headers['X-Auth-Token'] = opts.token;
@@ -153,10 +153,15 @@ export async function redfish(
   }
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: bmc.httpsPort, method, path, headers, rejectUnauthorized: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        if (opts.raw) {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: undefined, text: '', raw });
+          return;
+        }
+        const text = raw.toString('utf8');
         let body: unknown;
         try {
           body = text ? JSON.parse(text) : undefined;

@@ -18,9 +18,9 @@ const SUBMIT_TEST = `${EVENT_PATHS.service}/Actions/EventService.SubmitTestEvent
 const SUBMIT_TEST_INFO = `${EVENT_PATHS.service}/SubmitTestEventActionInfo`;
 
 /** Registries whose messages this service sends as events. */
-export const EVENT_REGISTRIES: readonly MessageRegistry[] = [Registries.ResourceEvent, Registries.SensorEvent, Registries.LogService];
+export const EVENT_REGISTRIES: readonly MessageRegistry[] = [Registries.ResourceEvent, Registries.SensorEvent, Registries.LogService, Registries.TaskEvent];
 /** Schemas of the resources events originate from. */
-export const EVENT_RESOURCE_TYPES = ['ComputerSystem', 'Chassis', 'Sensor', 'LogEntry', 'LogService', 'ManagerAccount', 'Manager'] as const;
+export const EVENT_RESOURCE_TYPES = ['ComputerSystem', 'Chassis', 'Sensor', 'LogEntry', 'LogService', 'ManagerAccount', 'Manager', 'Task', 'VirtualMedia'] as const;
 
 const fallback = new WeakMap<Bmc, EventService>();
 

@@ -17,6 +17,7 @@
 //   Never reset: user accounts (a reset that removed the only administrator
 //     would lock everyone out; accounts are removed through AccountService),
 //     the audit log (a security record), identities (GUIDs, MAC), TLS keys.
+import { Channel } from '../../ipmi/constants.js';
 import type { Bmc } from '../../model/bmc.js';
 import { defaultBootOptions } from '../../model/boot.js';
 import { defaultLanConfig, type LanConfig } from '../../model/lan.js';
@@ -200,7 +201,7 @@ export function networkProtocolBody(bmc: Bmc, ports: NetworkPorts | undefined): 
     Description: 'Network services of the BMC',
     HostName: hostName(bmc),
     Status: { State: 'Enabled', Health: 'OK' },
-    IPMI: { ProtocolEnabled: true, Port: ipmi },
+    IPMI: { ProtocolEnabled: bmc.channels.access(Channel.Lan)?.accessMode !== 'disabled', Port: ipmi },
     HTTPS: { ProtocolEnabled: true, Port: https ?? 443, Certificates: { '@odata.id': `${MANAGER}/NetworkProtocol/HTTPS/Certificates` } },
     // plain HTTP only redirects to HTTPS
     HTTP: http !== undefined ? { ProtocolEnabled: true, Port: http } : { ProtocolEnabled: false, Port: null },
@@ -213,7 +214,7 @@ const RO_PROTOCOL = { type: 'object', readOnly: true, fields: {} } as const;
 
 function patchNetworkProtocol(ctx: RequestContext): { status: number; body: unknown } {
   requireManager(ctx.params.ManagerId);
-  const b = readBody<{ NTP?: { NTPServers?: string[] } }>(ctx.body, {
+  const b = readBody<{ NTP?: { NTPServers?: string[] }; IPMI?: { ProtocolEnabled?: boolean } }>(ctx.body, {
     NTP: {
       type: 'object',
       fields: {
@@ -223,12 +224,19 @@ function patchNetworkProtocol(ctx: RequestContext): { status: number; body: unkn
     },
     HostName: { type: 'string', readOnly: true },
     FQDN: { type: 'string', readOnly: true },
-    IPMI: RO_PROTOCOL,
+    // IPMI over LAN on or off: the LAN channel's access mode, which the RMCP
+    // endpoint obeys (a disabled channel answers nothing)
+    IPMI: { type: 'object', fields: { ProtocolEnabled: { type: 'boolean' }, Port: { type: 'integer', readOnly: true } } },
     HTTPS: RO_PROTOCOL,
     HTTP: RO_PROTOCOL,
     SSH: RO_PROTOCOL,
   });
   if (b.NTP?.NTPServers !== undefined) ctx.bmc.ntp.update({ servers: b.NTP.NTPServers });
+  if (b.IPMI?.ProtocolEnabled !== undefined) {
+    const accessMode = b.IPMI.ProtocolEnabled ? 'always' : 'disabled';
+    ctx.bmc.channels.setAccess(Channel.Lan, 'non-volatile', { accessMode });
+    ctx.bmc.channels.setAccess(Channel.Lan, 'volatile', { accessMode });
+  }
   return { status: 200, body: networkProtocolBody(ctx.bmc, networkPorts(ctx)) };
 }
 
