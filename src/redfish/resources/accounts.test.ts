@@ -2,6 +2,7 @@
 // in-process over the shared account table: bodies validate against the DMTF
 // schemas their @odata.type names; writes change the table IPMI uses.
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import AjvModule from 'ajv';
@@ -12,7 +13,9 @@ import type { JsonObject, RedfishResponse } from '../router.js';
 import { RedfishService } from '../server.js';
 import { accountRoutes, MIN_PASSWORD_LENGTH } from './accounts.js';
 
-const SCHEMA_DIR = '/work/shared/redfish/json-schema/';
+// DMTF's schema bundle: ../shared/redfish/json-schema beside the project (from
+// dist/src/redfish/resources/ that is five levels up) or $TSBMC_REDFISH_SCHEMAS
+const SCHEMA_DIR = process.env.TSBMC_REDFISH_SCHEMAS ?? fileURLToPath(new URL('../../../../../shared/redfish/json-schema/', import.meta.url));
 const SCHEMA_BASE = 'http://redfish.dmtf.org/schemas/v1/';
 
 const Ajv = AjvModule.default;

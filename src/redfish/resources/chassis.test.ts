@@ -3,6 +3,7 @@
 // PATCH through the model (quantized, persisted, logged), identify both ways,
 // Chassis.Reset, DCMI power limit, FRU assembly.
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Validator, type Schema } from '@cfworker/json-schema';
@@ -17,7 +18,9 @@ import { chassisHealth, chassisRoutes, chassisType, fruDate } from './chassis.js
 import { powerSupplies, powerSupplyBody } from './chassis-power.js';
 import { idFromName } from './chassis-sensors.js';
 
-const SCHEMA_DIR = '/work/shared/redfish/json-schema/';
+// DMTF's schema bundle: ../shared/redfish/json-schema beside the project (from
+// dist/src/redfish/resources/ that is five levels up) or $TSBMC_REDFISH_SCHEMAS
+const SCHEMA_DIR = process.env.TSBMC_REDFISH_SCHEMAS ?? fileURLToPath(new URL('../../../../../shared/redfish/json-schema/', import.meta.url));
 const SCHEMA_BASE = 'http://redfish.dmtf.org/schemas/v1/';
 const SWORDFISH_BASE = 'http://redfish.dmtf.org/schemas/swordfish/v1/';
 
