@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { quantize, THRESHOLD_NAMES } from '../model/sensors.js';
 import { DEFAULT_PROFILE_PATH, loadProfile, parseProfile, ProfileError, sensorDef } from './profile.js';
 

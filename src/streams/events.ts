@@ -9,7 +9,7 @@
 import type { Clock, TimerHandle } from '../model/clock.js';
 import { filterMatches, parseEventFilter, type EventService, type FilterExpr, type PublishedEvent } from '../redfish/events.js';
 import { CloseCode, StreamError } from './auth.js';
-import { intParam, onlyParams, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
+import { cappedStream, intParam, onlyParams, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
 
 export const EVENTS_PATH = '/ws/events';
 export const EVENT_BUFFER_LIMIT = 64 * 1024;
@@ -87,24 +87,11 @@ export function openEventStream(svc: EventService, ctx: StreamContext, peer: Pee
 
 /** The /ws/events endpoint: Login, at most `max` open at once (4429). */
 export function eventStream(svc: EventService, opts: { max?: number } = {}): StreamDef {
-  const max = opts.max ?? MAX_EVENT_STREAMS;
-  let open = 0;
-  return {
+  return cappedStream({
     path: EVENTS_PATH,
     privilege: 'Login',
-    open(ctx, peer) {
-      if (open >= max) throw new StreamError(CloseCode.TooMany, 'Too many event streams');
-      const h = openEventStream(svc, ctx, peer);
-      open++;
-      let closed = false;
-      return {
-        close() {
-          if (closed) return;
-          closed = true;
-          open--;
-          h.close();
-        },
-      };
-    },
-  };
+    max: opts.max ?? MAX_EVENT_STREAMS,
+    name: 'event',
+    open: (ctx, peer) => openEventStream(svc, ctx, peer),
+  });
 }

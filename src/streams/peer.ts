@@ -50,6 +50,39 @@ export interface StreamDef {
   open(ctx: StreamContext, peer: Peer): StreamHandle;
 }
 
+/**
+ * A stream definition that allows at most `max` open streams at once; one
+ * more is closed with 4429 (`name` names the stream in the reason).
+ */
+export function cappedStream(opts: {
+  path: string;
+  privilege: RedfishPrivilege;
+  max: number;
+  name: string;
+  open: (ctx: StreamContext, peer: Peer) => StreamHandle;
+}): StreamDef {
+  let open = 0;
+  return {
+    path: opts.path,
+    privilege: opts.privilege,
+    open(ctx, peer) {
+      if (open >= opts.max) throw new StreamError(CloseCode.TooMany, `Too many ${opts.name} streams`);
+      const h = opts.open(ctx, peer);
+      open++;
+      let closed = false;
+      return {
+        ...(h.message ? { message: (m: Incoming) => h.message?.(m) } : {}),
+        close() {
+          if (closed) return;
+          closed = true;
+          open--;
+          h.close();
+        },
+      };
+    },
+  };
+}
+
 /** Rejects query parameters a stream does not know (4400). */
 export function onlyParams(query: URLSearchParams, allowed: readonly string[]): void {
   for (const k of query.keys()) {

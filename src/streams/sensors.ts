@@ -12,9 +12,8 @@ import { THRESHOLD_NAMES, type Sensor, type ThresholdName } from '../model/senso
 import { paths, systemId } from '../redfish/ids.js';
 import { readingKind, sensorHealth, sensorUri, thresholdSensors, THRESHOLD_PROPERTY } from '../redfish/resources/chassis-sensors.js';
 import { hostHealth, powerStateOf } from '../redfish/resources/systems.js';
-import { CloseCode, StreamError } from './auth.js';
 import { Coalescer } from './coalesce.js';
-import { hostFrom, intParam, onlyParams, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
+import { cappedStream, hostFrom, intParam, onlyParams, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
 
 export const SENSORS_PATH = '/ws/sensors';
 export const DEFAULT_INTERVAL_MS = 250;
@@ -162,24 +161,11 @@ export function openSensorStream(ctx: StreamContext, peer: Peer, opts: { interva
 
 /** The /ws/sensors endpoint: Login, at most `max` open at once (4429). */
 export function sensorStream(opts: { max?: number; intervalMs?: number } = {}): StreamDef {
-  const max = opts.max ?? MAX_SENSOR_STREAMS;
-  let open = 0;
-  return {
+  return cappedStream({
     path: SENSORS_PATH,
     privilege: 'Login',
-    open(ctx, peer) {
-      if (open >= max) throw new StreamError(CloseCode.TooMany, 'Too many sensor streams');
-      const h = openSensorStream(ctx, peer, opts);
-      open++;
-      let closed = false;
-      return {
-        close() {
-          if (closed) return;
-          closed = true;
-          open--;
-          h.close();
-        },
-      };
-    },
-  };
+    max: opts.max ?? MAX_SENSOR_STREAMS,
+    name: 'sensor',
+    open: (ctx, peer) => openSensorStream(ctx, peer, opts),
+  });
 }

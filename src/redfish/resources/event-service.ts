@@ -8,7 +8,6 @@ import { RETRY_POLICIES, type RetryPolicy, type Subscription } from '../../model
 import type { Bmc } from '../../model/bmc.js';
 import { readBody } from '../body.js';
 import { EVENT_PATHS, EventService, eventBody, filterMatches, isoTime, parseEventFilter, Registries, type FilterExpr, type PublishedEvent } from '../events.js';
-import { ROOT } from '../ids.js';
 import { Base, Errors, RedfishError, type MessageRegistry } from '../messages.js';
 import type { JsonObject, RequestContext, RouteDef } from '../router.js';
 import { collection, odataType } from '../schemas.js';

@@ -20,7 +20,6 @@ const PROTOCOLS = ['HTTP', 'HTTPS'] as const;
 const METHODS: readonly TransferMethod[] = ['Stream', 'Upload'];
 /** URL schemes of DMTF's TransferProtocolType that this service does not fetch. */
 const OTHER_SCHEMES: Readonly<Record<string, string>> = { ftp: 'FTP', sftp: 'SFTP', tftp: 'TFTP', scp: 'SCP', nfs: 'NFS', cifs: 'CIFS', smb: 'CIFS', file: 'OEM' };
-const OTHER_PROTOCOLS = ['CIFS', 'FTP', 'SFTP', 'NFS', 'SCP', 'TFTP', 'OEM'];
 
 /** One drive as a resource: the host it belongs to, its slot and where it is shown. */
 interface Located {
