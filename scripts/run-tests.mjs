@@ -28,7 +28,7 @@ const mode = process.argv[2] ?? 'all';
 const unit = find('dist/src');
 let integration = mode === 'unit' ? [] : find('dist/test');
 
-const required = { ipmitool: 'ipmitool', 'ipmi-sensors': 'freeipmi-tools', redfishtool: 'redfishtool' };
+const required = { ipmitool: 'ipmitool', 'ipmi-sensors': 'freeipmi-tools', redfishtool: 'redfishtool', chromium: 'chromium' };
 const missing = Object.entries(required).filter(([cmd]) => !which(cmd));
 if (spawnSync('/usr/bin/python3', ['-c', 'import sushy']).status !== 0) missing.push(['python3-sushy', 'python3-sushy']);
 if (integration.length > 0 && missing.length > 0) {

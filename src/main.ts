@@ -25,6 +25,7 @@ import { EventService } from './redfish/events.js';
 import type { HttpsCertificates } from './redfish/resources/certificate-service.js';
 import { eventSseStream } from './redfish/resources/event-service.js';
 import { Sweeper } from './rmcp/sweeper.js';
+import { WebSite } from './web/site.js';
 import { defaultStreams, StreamHub } from './streams/index.js';
 import { FileStore, KeyedSecretBox } from './store/index.js';
 
@@ -233,6 +234,7 @@ export async function startBmc(opts: {
   });
   // WebSocket streams for the web UI, authenticated with Redfish sessions
   const streams = new StreamHub({ bmc, sessions: redfish.sessions, streams: defaultStreams(events), log: log.child('streams') });
+  const site = new WebSite();
   const web = new WebServer({
     service: redfish,
     log: log.child('web'),
@@ -240,7 +242,7 @@ export async function startBmc(opts: {
     httpsPort: options.httpsPort,
     httpPort: options.httpPort,
     tls,
-    plugins: [(app) => streams.register(app)],
+    plugins: [(app) => streams.register(app), (app) => site.register(app)],
   });
   try {
     await web.start();

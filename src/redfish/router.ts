@@ -310,7 +310,16 @@ export class RedfishRouter {
     const found = this.match(path);
     const isPublic = found?.route.def.public?.includes(method === 'HEAD' ? 'GET' : method) ?? false;
     const principal = isPublic ? undefined : this.authenticate(req);
-    if (!isPublic && !principal) throw Errors.noValidSession();
+    if (!isPublic && !principal) {
+      const e = Errors.noValidSession();
+      // A Basic challenge only for clients that may answer one: not for token
+      // clients nor for scripts in a browser (X-Requested-With), where it
+      // would raise a credentials dialog.
+      if (header(req, 'x-auth-token') !== undefined || header(req, 'x-requested-with') === 'XMLHttpRequest') {
+        throw new RedfishError(401, e.messages);
+      }
+      throw e;
+    }
     if (!found) throw Errors.notFound(typeFromPath(path), path.split('/').pop() ?? '');
     const { route, params } = found;
     const def = route.def;

@@ -74,9 +74,9 @@ export function sessionRoutes(): RouteDef[] {
         );
         const r = ctx.bmc.users.authenticate(b.UserName, Buffer.from(b.Password, 'latin1'));
         if (!r.ok) {
-          throw new RedfishError(401, [Base.message('ResourceAtUriUnauthorized', [SESSIONS, 'Invalid username or password'])], {
-            'WWW-Authenticate': 'Basic realm="tsbmc"',
-          });
+          // no WWW-Authenticate here: a failed login is not a Basic challenge,
+          // and browsers would answer one with a credentials dialog
+          throw new RedfishError(401, [Base.message('ResourceAtUriUnauthorized', [SESSIONS, 'Invalid username or password'])]);
         }
         const s = ctx.services.sessions.create(r.user.id, r.user.name, ctx.clientAddress, b.Context);
         if (!s) throw Errors.sessionLimit();
