@@ -137,7 +137,9 @@ describe('Redfish EventService against the real process', { timeout: 180_000 }, 
     await ok(['sel', 'add', file]);
     const { event } = await collector.find((e) => e.MessageId === 'ResourceEvent.1.4.3.ResourceCreated');
     const origin = event.OriginOfCondition?.['@odata.id'] ?? '';
-    assert.match(origin, /^\/redfish\/v1\/Systems\/system\/LogServices\/SEL\/Entries\/\d+$/);
+    assert.match(origin, /^\/redfish\/v1\/Systems\/system\/LogServices\/EventLog\/Entries\/\d+$/);
+    // regression: the origin once named a SEL log service that does not exist under the system
+    assert.equal((await redfish(bmc, 'GET', origin)).status, 200);
   });
 
   it('ipmitool sensor thresh below the reading → SensorEvent ReadingAboveUpperCautionThreshold', async () => {

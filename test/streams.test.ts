@@ -131,7 +131,7 @@ test('/ws/events: an ipmitool sel add arrives as a Redfish event', async () => {
   const ev = await c.message((m) => m.type === 'event', 'event');
   const rec = ev.event as { MessageId: string; OriginOfCondition: { '@odata.id': string } };
   assert.match(rec.MessageId, /^ResourceEvent\.\d+\.\d+\.\d+\.ResourceCreated$/);
-  assert.match(rec.OriginOfCondition['@odata.id'], /\/LogServices\/SEL\/Entries\/\d+$/);
+  assert.match(rec.OriginOfCondition['@odata.id'], /\/LogServices\/EventLog\/Entries\/\d+$/);
   c.close();
 });
 

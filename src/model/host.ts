@@ -10,12 +10,13 @@ import type { Clock, TimerHandle } from './clock.js';
 import { ConsoleBuffer } from './console.js';
 import type { ModelEvents } from './events.js';
 import { FruDevice, type FruInfo } from './fru.js';
+import { POWER_CHANNEL, SensorHistory } from './history.js';
 import { HostMedia } from './media.js';
 import { DEFAULT_INVENTORY, hostInventory, type Inventory } from './inventory.js';
 import type { Persistence } from './persist.js';
 import { OFF, ON, powerStep, type PowerAction, type PowerEffect, type PowerMachineState, type PowerRefusal, type RestartCause } from './power.js';
 import { EventLog, type OverflowPolicy } from './sel.js';
-import { EventReadingType, Sensor, SensorType, type SensorChange, type SensorDef } from './sensors.js';
+import { EventReadingType, fromRaw, Sensor, SensorType, type SensorChange, type SensorDef } from './sensors.js';
 import { Watchdog, WatchdogAction, type WatchdogExpiry } from './watchdog.js';
 
 export type RestorePolicy = 'always-off' | 'previous' | 'always-on';
@@ -85,6 +86,8 @@ export class Host {
   readonly console: ConsoleBuffer;
   /** Virtual media drives (CD/DVD, USB stick) and their images. */
   readonly media: HostMedia;
+  /** Recent readings of the threshold sensors and the power draw (bounded rings, fed by scan()). */
+  readonly history: SensorHistory;
   /** ACPI system and device power states (Set/Get ACPI Power State). */
   acpi = { system: 0x05, device: 0x03 };
   /** BMC global enables (IPMI v2.0 22.1): bit 3 = system event logging. */
@@ -118,6 +121,7 @@ export class Host {
   readonly #clock: Clock;
   readonly #persist: Persistence;
   readonly #sensorsByType = new Map<number, Sensor>();
+  readonly #charted: readonly Sensor[];
 
   constructor(opts: { spec: HostSpec; link: HostLink; events: ModelEvents; clock: Clock; persist: Persistence; console?: ConsoleBuffer }) {
     const { spec } = opts;
@@ -149,6 +153,14 @@ export class Host {
     }
     this.sensors = sensors;
     this.#loadSensorConfig();
+    const charted = [...sensors.values()].filter((s) => s.isThreshold).sort((a, b) => a.def.number - b.def.number);
+    this.#charted = charted;
+    this.history = new SensorHistory({
+      channels: [
+        ...charted.map((s) => ({ key: s.def.number, toValue: (raw: number) => fromRaw(raw, s.def.conversion) })),
+        { key: POWER_CHANNEL, toValue: (w: number) => w },
+      ],
+    });
     const digest = createHash('sha256').update(JSON.stringify(spec.sensors)).digest('hex');
     const known = opts.persist.load('sensor-set') as { digest: string; changedAt: number } | undefined;
     if (known?.digest === digest) this.sensorSetChangedAt = known.changedAt;
@@ -412,6 +424,8 @@ export class Host {
     }
     this.#powerSamples.push({ t: now, w: powerWatts });
     if (this.#powerSamples.length > POWER_SAMPLES) this.#powerSamples.shift();
+    const charted = this.#charted;
+    this.history.record(now, (i) => (i < charted.length ? charted[i]!.raw : powerWatts));
   }
 
   /** Sets a discrete sensor's state bits (intrusion, presence) and logs what changed. */

@@ -46,14 +46,14 @@ describe('eventsFor: model events → registry messages', () => {
   });
   it('SEL added/deleted/cleared → ResourceCreated/Removed on the entry, LogCleared on the service', () => {
     assert.deepEqual(one({ type: 'sel-added', host: 0, recordId: 7 }), [
-      { id: 'ResourceEvent.1.4.3.ResourceCreated', args: [], origin: '/redfish/v1/Systems/system/LogServices/SEL/Entries/7', type: 'LogEntry' },
+      { id: 'ResourceEvent.1.4.3.ResourceCreated', args: [], origin: '/redfish/v1/Systems/system/LogServices/EventLog/Entries/7', type: 'LogEntry' },
     ]);
     assert.equal(one({ type: 'sel-deleted', host: 0, recordId: 7 })[0]?.id, 'ResourceEvent.1.4.3.ResourceRemoved');
     assert.deepEqual(one({ type: 'sel-cleared', host: 0 }), [
       {
         id: 'LogService.1.1.0.LogCleared',
-        args: ['/redfish/v1/Systems/system/LogServices/SEL'],
-        origin: '/redfish/v1/Systems/system/LogServices/SEL',
+        args: ['/redfish/v1/Systems/system/LogServices/EventLog'],
+        origin: '/redfish/v1/Systems/system/LogServices/EventLog',
         type: 'LogService',
       },
     ]);

@@ -100,7 +100,7 @@ function changed(origin: string, resourceType: string): EventSpec {
 }
 
 function selEntry(bmc: Bmc, host: Host, id?: number): string {
-  const svc = `${paths.system(bmc, host)}/LogServices/SEL`;
+  const svc = `${paths.system(bmc, host)}/LogServices/EventLog`;
   return id === undefined ? svc : `${svc}/Entries/${id}`;
 }
 

@@ -48,6 +48,9 @@ export const SCHEMA_VERSIONS = {
   CertificateLocations: 'v1_0_4',
   MessageRegistryFile: 'v1_1_5',
   Assembly: 'v1_6_1',
+  TelemetryService: 'v1_4_1',
+  MetricReportDefinition: 'v1_4_7',
+  MetricReport: 'v1_5_2',
 } as const;
 
 export type SchemaName = keyof typeof SCHEMA_VERSIONS;

@@ -5,11 +5,13 @@ import { accountRoutes } from './accounts.js';
 import { biosRoutes } from './bios.js';
 import { certificateServiceRoutes } from './certificate-service.js';
 import { chassisRoutes } from './chassis.js';
+import { diagnosticsRoutes } from './diagnostics.js';
 import { eventServiceRoutes } from './event-service.js';
 import { managerRoutes } from './managers.js';
 import { registryRoutes } from './registries.js';
 import { systemRoutes } from './systems.js';
 import { taskServiceRoutes } from './task-service.js';
+import { telemetryRoutes } from './telemetry.js';
 import { updateServiceRoutes } from './update-service.js';
 import { virtualMediaRoutes } from './virtual-media.js';
 
@@ -20,9 +22,11 @@ export function resourceRoutes(): RouteDef[] {
     ...chassisRoutes(),
     ...biosRoutes(),
     ...managerRoutes(),
+    ...diagnosticsRoutes(),
     ...registryRoutes(),
     ...updateServiceRoutes(),
     ...taskServiceRoutes(),
+    ...telemetryRoutes(),
     ...eventServiceRoutes(),
     ...certificateServiceRoutes(),
     ...virtualMediaRoutes(),

@@ -201,7 +201,7 @@ describe('log services over the model', () => {
     assert.equal((await call('GET', '/redfish/v1/Systems/node1/LogServices/EventLog')).status, 200);
     assert.equal((await call('GET', '/redfish/v1/Systems/node2/LogServices/EventLog')).status, 404);
     const logs = (await call('GET', '/redfish/v1/Managers/bmc/LogServices')).body as { Members: { '@odata.id': string }[] };
-    assert.deepEqual(logs.Members.map((m) => m['@odata.id']), ['/redfish/v1/Managers/bmc/LogServices/AuditLog']);
+    assert.deepEqual(logs.Members.map((m) => m['@odata.id']), ['/redfish/v1/Managers/bmc/LogServices/AuditLog', '/redfish/v1/Managers/bmc/LogServices/Diagnostics']);
     assert.equal((await call('GET', '/redfish/v1/Managers/bmc/LogServices/SEL')).status, 404);
   });
 

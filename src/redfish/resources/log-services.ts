@@ -355,6 +355,8 @@ export function auditLogEntry(r: AuditRecord, entriesPath: string): JsonObject {
 const SEL_ID = 'SEL';
 const EVENT_LOG_ID = 'EventLog';
 const AUDIT_ID = 'AuditLog';
+/** The support bundles' log service (diagnostics.ts). */
+const DIAGNOSTICS_ID = 'Diagnostics';
 const MANAGER_LOGS = `${ROOT}/Managers/${MANAGER_ID}/LogServices`;
 
 function systemLogs(bmc: Bmc, host: Host): string {
@@ -525,7 +527,7 @@ export function logServiceRoutes(): RouteDef[] {
       entity: 'LogServiceCollection',
       get: (ctx) => {
         requireManager(ctx.params.ManagerId);
-        const members = [...(managerSelHost(ctx.bmc) ? [`${MANAGER_LOGS}/${SEL_ID}`] : []), `${MANAGER_LOGS}/${AUDIT_ID}`];
+        const members = [...(managerSelHost(ctx.bmc) ? [`${MANAGER_LOGS}/${SEL_ID}`] : []), `${MANAGER_LOGS}/${AUDIT_ID}`, `${MANAGER_LOGS}/${DIAGNOSTICS_ID}`];
         return { ...collection('LogService', MANAGER_LOGS, 'Manager Log Services', members), Description: 'Log services of the BMC' };
       },
     },

@@ -153,3 +153,38 @@ describe('Registries', () => {
     assert.equal((await call('GET', '/redfish/v1/Registries/Base/SensorEvent')).status, 404);
   });
 });
+
+describe('ManagerNetworkProtocol Oem.Tsbmc.Ipmi.CipherSuites', () => {
+  const NP = '/redfish/v1/Managers/bmc/NetworkProtocol';
+  const patch = (suites: unknown) => ({ Oem: { Tsbmc: { Ipmi: { CipherSuites: suites } } } });
+
+  it('shows the LAN channel cipher suites and their privilege limits', async () => {
+    const { call, bmc } = service();
+    const r = await call('GET', NP);
+    valid(r.body);
+    assert.deepEqual(
+      r.body.Oem.Tsbmc.Ipmi.CipherSuites,
+      bmc.lan.config.cipherSuites.map((c) => ({ Id: c.id, MaxPrivilege: 'Administrator' })),
+    );
+  });
+
+  it('an administrator replaces the list; IPMI LAN parameters follow', async () => {
+    const { call, bmc } = service();
+    const r = await call('PATCH', NP, patch([{ Id: 17, MaxPrivilege: 'Administrator' }, { Id: 3, MaxPrivilege: 'User' }, { Id: 1, MaxPrivilege: 'Disabled' }]));
+    assert.equal(r.status, 200);
+    assert.deepEqual(bmc.lan.config.cipherSuites, [{ id: 17, maxPrivilege: 4 }, { id: 3, maxPrivilege: 2 }, { id: 1, maxPrivilege: 0 }]);
+    assert.deepEqual(r.body.Oem.Tsbmc.Ipmi.CipherSuites[1], { Id: 3, MaxPrivilege: 'User' });
+  });
+
+  it('refuses unknown or repeated suites, bad privileges, and non-administrators', async () => {
+    const { call, bmc } = service();
+    const before = structuredClone(bmc.lan.config.cipherSuites);
+    for (const bad of [[{ Id: 99, MaxPrivilege: 'User' }], [{ Id: 17, MaxPrivilege: 'User' }, { Id: 17, MaxPrivilege: 'User' }], [{ Id: 17, MaxPrivilege: 'Root' }], [{ Id: 17 }], [{ Id: '17', MaxPrivilege: 'User' }]]) {
+      assert.equal((await call('PATCH', NP, patch(bad))).status, 400, JSON.stringify(bad));
+    }
+    if (!bmc.security.allowCipher0) assert.equal((await call('PATCH', NP, patch([{ Id: 0, MaxPrivilege: 'User' }]))).status, 400);
+    assert.equal((await call('PATCH', NP, patch([{ Id: 17, MaxPrivilege: 'User' }]), opAuth)).status, 403);
+    assert.equal((await call('PATCH', NP, { Oem: { Other: {} } })).status, 400);
+    assert.deepEqual(bmc.lan.config.cipherSuites, before);
+  });
+});

@@ -17,10 +17,20 @@
 //   Never reset: user accounts (a reset that removed the only administrator
 //     would lock everyone out; accounts are removed through AccountService),
 //     the audit log (a security record), identities (GUIDs, MAC), TLS keys.
-import { Channel } from '../../ipmi/constants.js';
+//
+// ManagerNetworkProtocol Oem.Tsbmc.Ipmi.CipherSuites (standard Redfish has no
+// IPMI cipher suites): the RMCP+ cipher suites the LAN channel offers, in
+// order, each with the highest privilege it may be used at, exactly IPMI's
+// LAN parameters 22-24 (`ipmitool lan print` "RMCP+ Cipher Suites" and
+// "Cipher Suite Priv Max"): [{"Id": 17, "MaxPrivilege": "Administrator"}].
+// MaxPrivilege is Callback, User, Operator, Administrator, OEM or Disabled.
+// A PATCH (ConfigureManager) replaces the whole list: at most 16 entries,
+// distinct Ids among the suites implemented, suite 0 only when the BMC's
+// security policy allows it.
+import { Channel, type PrivilegeLevel } from '../../ipmi/constants.js';
 import type { Bmc } from '../../model/bmc.js';
 import { defaultBootOptions } from '../../model/boot.js';
-import { defaultLanConfig, type LanConfig } from '../../model/lan.js';
+import { defaultLanConfig, SUPPORTED_CIPHER_SUITES, type LanConfig } from '../../model/lan.js';
 import { MAX_NTP_SERVERS } from '../../model/ntp.js';
 import { readBody } from '../body.js';
 import { MANAGER_ID, paths, requireManager, ROOT } from '../ids.js';
@@ -207,14 +217,38 @@ export function networkProtocolBody(bmc: Bmc, ports: NetworkPorts | undefined): 
     HTTP: http !== undefined ? { ProtocolEnabled: true, Port: http } : { ProtocolEnabled: false, Port: null },
     SSH: { ProtocolEnabled: false, Port: null },
     NTP: { ProtocolEnabled: ntp.enabled, NTPServers: [...ntp.servers] },
+    Oem: { Tsbmc: { Ipmi: { CipherSuites: bmc.lan.config.cipherSuites.map((c) => ({ Id: c.id, MaxPrivilege: PRIVILEGE_NAMES[c.maxPrivilege] ?? 'Disabled' })) } } },
   };
+}
+
+/** Cipher suite privilege limits by IPMI privilege level (0 = entry disabled). */
+const PRIVILEGE_NAMES: Readonly<Record<number, string>> = { 0: 'Disabled', 1: 'Callback', 2: 'User', 3: 'Operator', 4: 'Administrator', 5: 'OEM' };
+const PRIVILEGE_LEVELS: Readonly<Record<string, PrivilegeLevel | 0>> = { Disabled: 0, Callback: 1, User: 2, Operator: 3, Administrator: 4, OEM: 5 };
+const MAX_CIPHER_SUITE_ENTRIES = 16;
+
+/** Oem.Tsbmc.Ipmi.CipherSuites of a PATCH → the LAN configuration's list (see the file header). */
+function cipherSuitesFrom(bmc: Bmc, list: readonly { Id?: number; MaxPrivilege?: string }[]): LanConfig['cipherSuites'] {
+  const path = 'Oem/Tsbmc/Ipmi/CipherSuites';
+  const seen = new Set<number>();
+  return list.map((e, i) => {
+    if (e.Id === undefined) throw Errors.propertyMissing(`${path}/${i}/Id`);
+    if (e.MaxPrivilege === undefined) throw Errors.propertyMissing(`${path}/${i}/MaxPrivilege`);
+    const allowed = (SUPPORTED_CIPHER_SUITES as readonly number[]).includes(e.Id) && (e.Id !== 0 || bmc.security.allowCipher0);
+    if (!allowed || seen.has(e.Id)) throw new RedfishError(400, [Base.message('PropertyValueNotInList', [String(e.Id), `${path}/${i}/Id`], [`#/${path}/${i}/Id`])]);
+    seen.add(e.Id);
+    return { id: e.Id, maxPrivilege: PRIVILEGE_LEVELS[e.MaxPrivilege] ?? 0 };
+  });
 }
 
 const RO_PROTOCOL = { type: 'object', readOnly: true, fields: {} } as const;
 
 function patchNetworkProtocol(ctx: RequestContext): { status: number; body: unknown } {
   requireManager(ctx.params.ManagerId);
-  const b = readBody<{ NTP?: { NTPServers?: string[] }; IPMI?: { ProtocolEnabled?: boolean } }>(ctx.body, {
+  const b = readBody<{
+    NTP?: { NTPServers?: string[] };
+    IPMI?: { ProtocolEnabled?: boolean };
+    Oem?: { Tsbmc?: { Ipmi?: { CipherSuites?: { Id?: number; MaxPrivilege?: string }[] } } };
+  }>(ctx.body, {
     NTP: {
       type: 'object',
       fields: {
@@ -230,8 +264,31 @@ function patchNetworkProtocol(ctx: RequestContext): { status: number; body: unkn
     HTTPS: RO_PROTOCOL,
     HTTP: RO_PROTOCOL,
     SSH: RO_PROTOCOL,
+    Oem: {
+      type: 'object',
+      fields: {
+        Tsbmc: {
+          type: 'object',
+          fields: {
+            Ipmi: {
+              type: 'object',
+              fields: {
+                CipherSuites: {
+                  type: 'array',
+                  maxItems: MAX_CIPHER_SUITE_ENTRIES,
+                  items: { type: 'object', fields: { Id: { type: 'integer', min: 0, max: 255 }, MaxPrivilege: { type: 'string', enum: Object.keys(PRIVILEGE_LEVELS) } } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
   });
+  const suites = b.Oem?.Tsbmc?.Ipmi?.CipherSuites;
+  const cipherSuites = suites !== undefined ? cipherSuitesFrom(ctx.bmc, suites) : undefined;
   if (b.NTP?.NTPServers !== undefined) ctx.bmc.ntp.update({ servers: b.NTP.NTPServers });
+  if (cipherSuites) ctx.bmc.lan.update({ cipherSuites });
   if (b.IPMI?.ProtocolEnabled !== undefined) {
     const accessMode = b.IPMI.ProtocolEnabled ? 'always' : 'disabled';
     ctx.bmc.channels.setAccess(Channel.Lan, 'non-volatile', { accessMode });

@@ -25,6 +25,7 @@ const SERVICES = [
   // ServiceRoot names the task service "Tasks" (ServiceRoot v1_1_0+)
   ['Tasks', `${ROOT}/TaskService`],
   ['EventService', `${ROOT}/EventService`],
+  ['TelemetryService', `${ROOT}/TelemetryService`],
   ['CertificateService', `${ROOT}/CertificateService`],
   ['Registries', `${ROOT}/Registries`],
 ] as const;
@@ -67,7 +68,7 @@ export function metadataXml(): string {
       const includes = [...namespaces].filter((x) => x === n || x.startsWith(`${n}.`));
       return `  <edmx:Reference Uri="http://redfish.dmtf.org/schemas/v1/${n}_v1.xml">\n${includes.map((i) => `    <edmx:Include Namespace="${i}"/>`).join('\n')}\n  </edmx:Reference>`;
     });
-  const collections = ['ComputerSystemCollection', 'ChassisCollection', 'ManagerCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection', 'SensorCollection', 'FanCollection', 'PowerSupplyCollection', 'ProcessorCollection', 'MemoryCollection', 'EthernetInterfaceCollection', 'StorageCollection', 'StorageControllerCollection', 'DriveCollection', 'VirtualMediaCollection', 'SoftwareInventoryCollection', 'TaskCollection', 'EventDestinationCollection', 'MessageRegistryFileCollection', 'CertificateCollection'];
+  const collections = ['ComputerSystemCollection', 'ChassisCollection', 'ManagerCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection', 'SensorCollection', 'FanCollection', 'PowerSupplyCollection', 'ProcessorCollection', 'MemoryCollection', 'EthernetInterfaceCollection', 'StorageCollection', 'StorageControllerCollection', 'DriveCollection', 'VirtualMediaCollection', 'SoftwareInventoryCollection', 'TaskCollection', 'EventDestinationCollection', 'MessageRegistryFileCollection', 'CertificateCollection', 'MetricReportDefinitionCollection', 'MetricReportCollection'];
   const collRefs = collections.map(
     (c) => `  <edmx:Reference Uri="http://redfish.dmtf.org/schemas/v1/${c}_v1.xml">\n    <edmx:Include Namespace="${c}"/>\n  </edmx:Reference>`,
   );

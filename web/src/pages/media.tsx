@@ -1,0 +1,213 @@
+// Virtual media: the host's CD/DVD and USB drives (the System's VirtualMedia
+// collection). Shows what is mounted and the BMC's download of it
+// (Oem.Tsbmc.DownloadState, BytesTransferred, ImageSizeBytes), mounts an
+// image by URL (#VirtualMedia.InsertMedia, the credentials write-only) and
+// ejects (#VirtualMedia.EjectMedia). The service fetches images itself; it
+// has no upload path, so a local file must be published over HTTP(S) first.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError } from '../api';
+import { useResource } from '../hooks';
+import type { PageProps } from './index';
+import './media.css';
+
+type Json = Record<string, any>;
+
+export function VirtualMedia({ host }: PageProps) {
+  const [busy, setBusy] = useState(false);
+  const list = useResource(host ? `${host.path}/VirtualMedia?$expand=.` : undefined, busy ? 1000 : 5000);
+  const drives = (list.data?.Members as Json[] | undefined) ?? [];
+  const downloading = drives.some((d) => d.Oem?.Tsbmc?.DownloadState === 'Downloading');
+  // poll every second while a download runs, to show its progress
+  useEffect(() => setBusy(downloading), [downloading]);
+  return (
+    <div class="grid media-grid">
+      {list.error && (
+        <p class="error" role="alert">
+          {list.error}
+        </p>
+      )}
+      {!list.data && !list.error && <p class="muted">Loading…</p>}
+      {drives.map((d) => (
+        <Drive key={d['@odata.id'] as string} drive={d} refresh={list.refresh} />
+      ))}
+      <section class="card" aria-labelledby="m-upload">
+        <h2 id="m-upload">Local images</h2>
+        <p class="muted">
+          The BMC downloads the image itself from an HTTP or HTTPS address it can reach; it cannot take an upload from this browser. To use an image on this computer,
+          publish it on a web server first and mount its address.
+        </p>
+      </section>
+    </div>
+  );
+}
+
+/** Plain names for Redfish MediaType values. */
+const MEDIA_NAMES: Readonly<Record<string, string>> = { USBStick: 'USB stick', CD: 'CD', DVD: 'DVD', Floppy: 'Floppy' };
+
+function size(bytes: unknown): string {
+  if (typeof bytes !== 'number') return '?';
+  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(1)} GiB`;
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(0)} KiB`;
+  return `${bytes} B`;
+}
+
+function Drive({ drive: d, refresh }: { drive: Json; refresh: () => void }) {
+  const id = d.Id as string;
+  const oem = (d.Oem?.Tsbmc as Json | undefined) ?? {};
+  const state = oem.DownloadState as string | undefined;
+  const [image, setImage] = useState('');
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
+  const [writeProtected, setWriteProtected] = useState(true);
+  const [verify, setVerify] = useState(true);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | undefined>();
+  const [sending, setSending] = useState(false);
+  const insert = d.Actions?.['#VirtualMedia.InsertMedia']?.target as string | undefined;
+  const eject = d.Actions?.['#VirtualMedia.EjectMedia']?.target as string | undefined;
+  const mounted = d.Image !== null && d.Image !== undefined;
+  const canOperate = api.can('operate');
+  const heading = `m-${id}`;
+
+  const mount = async (e: Event) => {
+    e.preventDefault();
+    if (!insert) return;
+    setSending(true);
+    setMessage(undefined);
+    try {
+      await api.post(insert, {
+        Image: image.trim(),
+        Inserted: true,
+        WriteProtected: writeProtected,
+        ...(image.trim().toLowerCase().startsWith('https:') ? { VerifyCertificate: verify } : {}),
+        ...(user ? { UserName: user } : {}),
+        ...(password ? { Password: password } : {}),
+      });
+      setMessage({ text: 'Mount requested: the BMC is fetching the image.', error: false });
+      setImage('');
+      setUser('');
+      setPassword('');
+      refresh();
+    } catch (err) {
+      setMessage({ text: err instanceof ApiError ? err.message : String(err), error: true });
+    } finally {
+      setPassword('');
+      setSending(false);
+    }
+  };
+
+  const doEject = async () => {
+    if (!eject) return;
+    if (!confirm(`Eject ${d.ImageName ?? 'the image'} from ${d.Name}? The host loses the device.`)) return;
+    setSending(true);
+    setMessage(undefined);
+    try {
+      await api.post(eject, {});
+      setMessage({ text: 'Ejected.', error: false });
+      refresh();
+    } catch (err) {
+      setMessage({ text: err instanceof ApiError ? err.message : String(err), error: true });
+    } finally {
+      setSending(false);
+    }
+  };
+
+  const total = oem.ImageSizeBytes as number | null | undefined;
+  const done = (oem.BytesTransferred as number | undefined) ?? 0;
+  return (
+    <section class="card" aria-labelledby={heading} data-testid={`media-${id}`}>
+      <h2 id={heading}>{d.Name ?? id}</h2>
+      <dl class="facts">
+        <dt>Media</dt>
+        <dd>{((d.MediaTypes as string[] | undefined) ?? []).map((t) => MEDIA_NAMES[t] ?? t).join(', ') || '—'}</dd>
+        <dt>Inserted</dt>
+        <dd>
+          <span class={`pill ${d.Inserted ? 'ok' : 'off'}`} data-testid={`inserted-${id}`}>
+            {d.Inserted ? 'Yes' : 'No'}
+          </span>
+        </dd>
+        <dt>Image</dt>
+        <dd data-testid={`image-name-${id}`}>{d.ImageName ?? '—'}</dd>
+        {mounted && (
+          <>
+            <dt>Address</dt>
+            <dd class="media-url">{d.Image}</dd>
+            <dt>Write protected</dt>
+            <dd>{d.WriteProtected ? 'Yes' : 'No'}</dd>
+          </>
+        )}
+        <dt>Download</dt>
+        <dd>
+          <span class={`pill ${state === 'Ready' ? 'ok' : state === 'Failed' ? 'crit' : state === 'Downloading' ? 'warn' : 'off'}`} data-testid={`download-${id}`}>
+            {state ?? '—'}
+          </span>
+          {state === 'Downloading' && (
+            <label class="media-progress">
+              <span>
+                {size(done)} of {size(total)}
+              </span>
+              <progress max={total ?? undefined} value={total ? done : undefined} aria-label={`Download of ${d.ImageName ?? 'the image'}`} />
+            </label>
+          )}
+        </dd>
+      </dl>
+      {state === 'Failed' && (
+        <p class="error">
+          The download failed: {oem.FailureReason ?? (d.Status?.Conditions?.[0]?.Message as string | undefined) ?? 'unknown reason'}.
+        </p>
+      )}
+      {canOperate && mounted && (
+        <div class="actions">
+          <button class="danger" onClick={doEject} disabled={sending}>
+            Eject
+          </button>
+        </div>
+      )}
+      {canOperate && !mounted && (
+        <form class="media-form" onSubmit={mount} aria-label={`Mount an image on ${d.Name ?? id}`}>
+          <h3>Mount an image</h3>
+          <label>
+            <span>Image address (HTTP or HTTPS)</span>
+            <input
+              type="url"
+              required
+              value={image}
+              placeholder="https://server/images/live.iso"
+              onInput={(e) => setImage((e.target as HTMLInputElement).value)}
+            />
+          </label>
+          <div class="media-creds">
+            <label>
+              <span>User name (optional)</span>
+              <input type="text" autocomplete="off" value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} />
+            </label>
+            <label>
+              <span>Password (optional)</span>
+              <input type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+            </label>
+          </div>
+          <label class="check">
+            <input type="checkbox" checked={writeProtected} onChange={(e) => setWriteProtected((e.target as HTMLInputElement).checked)} />
+            <span>Write protected</span>
+          </label>
+          {image.trim().toLowerCase().startsWith('https:') && (
+            <label class="check">
+              <input type="checkbox" checked={verify} onChange={(e) => setVerify((e.target as HTMLInputElement).checked)} />
+              <span>Verify the server's certificate</span>
+            </label>
+          )}
+          <div class="actions">
+            <button class="primary" type="submit" disabled={sending || !image.trim()}>
+              Mount
+            </button>
+          </div>
+          <p class="muted media-note">The user name and password are sent to the BMC for the download only; they are never shown again.</p>
+        </form>
+      )}
+      {!canOperate && <p class="muted">Your role can see the virtual media but not change it.</p>}
+      <p role="status" class={message?.error ? 'error' : 'muted'}>
+        {message?.text}
+      </p>
+    </section>
+  );
+}
