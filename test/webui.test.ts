@@ -56,6 +56,10 @@ describe('web UI', () => {
     assert.equal(await state.innerText(), 'On');
     const ipmi = await ipmitool(bmc, ['chassis', 'status']);
     assert.equal(keyValues(ipmi.stdout).get('System Power'), 'on');
+    // uptimes and the power-cycle count come from Redfish (LastResetTime, Oem.Tsbmc.PowerCycles)
+    await page.getByTestId('host-uptime').filter({ hasText: /\d+ (s|min)/ }).waitFor();
+    await page.getByTestId('power-cycles').filter({ hasText: /^[1-9]\d*$/ }).waitFor();
+    assert.match(await page.getByTestId('bmc-uptime').innerText(), /\d+ (s|min|h)/);
     // a change made over IPMI shows in the open page without a reload
     await ipmitool(bmc, ['chassis', 'power', 'off']);
     await powerShows(page, 'Off');

@@ -65,6 +65,8 @@ interface StoredPower {
   lastState: 'on' | 'off';
   policy: RestorePolicy;
   pohMs: number;
+  /** Power-ons and resets over the host's life. */
+  cycles?: number;
 }
 
 export class Host {
@@ -117,6 +119,7 @@ export class Host {
   #timers: TimerHandle[] = [];
   #powerSamples: { t: number; w: number }[] = [];
   #powerCycles = 0;
+  #lastResetAt = 0;
   readonly #events: ModelEvents;
   readonly #clock: Clock;
   readonly #persist: Persistence;
@@ -174,6 +177,7 @@ export class Host {
     const stored = opts.persist.load('power') as StoredPower | undefined;
     this.#policy = stored?.policy ?? spec.defaultRestorePolicy;
     this.#pohMs = stored?.pohMs ?? 0;
+    this.#powerCycles = stored?.cycles ?? 0;
     const boot = opts.persist.load('boot') as BootOptions | undefined;
     this.#boot = boot ? { ...defaultBootOptions(), ...boot } : defaultBootOptions();
     const dcmi = opts.persist.load('power-limit') as PowerLimit | undefined;
@@ -227,6 +231,12 @@ export class Host {
   }
 
   /** Times the host was powered on or reset since the BMC started. */
+  /** When the host last powered on or reset (ms since the epoch), or null while off. */
+  get lastResetAt(): number | null {
+    return this.#power.current === 'on' ? this.#lastResetAt : null;
+  }
+
+  /** Power-ons and resets over the host's life (kept across BMC restarts). */
   get powerCycles(): number {
     return this.#powerCycles;
   }
@@ -309,6 +319,8 @@ export class Host {
         return;
       case 'reset':
         this.#powerCycles++;
+        this.#lastResetAt = this.#clock.now();
+        this.#savePower();
         this.bios.boot();
         this.#events.emit({ type: 'host-reset', host: this.index, cause });
         return;
@@ -320,6 +332,7 @@ export class Host {
     if (to === 'on') {
       this.#onSince = now;
       this.#powerCycles++;
+      this.#lastResetAt = this.#clock.now();
       this.bios.boot();
       this.acpi = { system: 0x00, device: 0x00 };
     } else {
@@ -334,7 +347,12 @@ export class Host {
 
   #savePower(): void {
     const running = this.#onSince === null ? 0 : this.#clock.monotonic() - this.#onSince;
-    this.#persist.save('power', { lastState: this.#power.current, policy: this.#policy, pohMs: this.#pohMs + running } satisfies StoredPower);
+    this.#persist.save('power', {
+      lastState: this.#power.current,
+      policy: this.#policy,
+      pohMs: this.#pohMs + running,
+      cycles: this.#powerCycles,
+    } satisfies StoredPower);
   }
 
   // ---- boot ----------------------------------------------------------------

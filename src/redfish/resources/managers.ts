@@ -92,6 +92,7 @@ export function managerBody(bmc: Bmc): JsonObject {
     PowerState: 'On',
     Status: { State: 'Enabled', Health: 'OK' },
     // Serial-over-LAN is not served yet: the console is not offered until it is
+    LastResetTime: new Date(bmc.startedAt).toISOString().replace(/\.\d{3}Z$/, '+00:00'),
     SerialConsole: { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] },
     CommandShell: { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] },
     GraphicalConsole: { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] },

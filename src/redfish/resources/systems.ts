@@ -150,6 +150,8 @@ export function computerSystem(bmc: Bmc, host: Host): JsonObject {
     SecureBoot: { '@odata.id': `${path}/SecureBoot` },
     VirtualMedia: { '@odata.id': `${path}/VirtualMedia` },
     BootProgress: bootProgress(host),
+    ...(host.lastResetAt !== null ? { LastResetTime: isoTime(host.lastResetAt) } : {}),
+    Oem: { Tsbmc: { PowerCycles: host.powerCycles, PowerOnHours: Math.floor(host.powerOnMinutes() / 60) } },
     Links: {
       Chassis: [{ '@odata.id': paths.chassis(bmc, host) }],
       ManagedBy: [{ '@odata.id': paths.manager() }],
@@ -209,6 +211,8 @@ const PATCH_SPEC: Spec = {
   ProcessorSummary: READ_ONLY,
   MemorySummary: READ_ONLY,
   BootProgress: READ_ONLY,
+  LastResetTime: READ_ONLY,
+  Oem: READ_ONLY,
 };
 
 interface SystemPatch {
@@ -325,4 +329,9 @@ export function systemRoutes(): RouteDef[] {
     },
     ...systemInventoryRoutes(),
   ];
+}
+
+/** Redfish date-time with an explicit offset: 2026-11-21T09:34:58+00:00. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }

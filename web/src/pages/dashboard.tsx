@@ -60,6 +60,10 @@ export function Dashboard({ host }: PageProps) {
               {s?.Status?.Health ?? '—'}
             </span>
           </dd>
+          <dt>Up for</dt>
+          <dd data-testid="host-uptime">{s?.LastResetTime ? since(s.LastResetTime as string) : '—'}</dd>
+          <dt>Power cycles</dt>
+          <dd data-testid="power-cycles">{s?.Oem?.Tsbmc?.PowerCycles ?? '—'}</dd>
           <dt>Model</dt>
           <dd>{s?.Model ?? '—'}</dd>
           <dt>Serial</dt>
@@ -130,6 +134,8 @@ export function Dashboard({ host }: PageProps) {
         <dl class="facts">
           <dt>Firmware</dt>
           <dd>{manager.data?.FirmwareVersion ?? '—'}</dd>
+          <dt>Up for</dt>
+          <dd data-testid="bmc-uptime">{manager.data?.LastResetTime ? since(manager.data.LastResetTime as string) : '—'}</dd>
           <dt>Date and time</dt>
           <dd>{when(manager.data?.DateTime)}</dd>
           <dt>Address</dt>
@@ -148,6 +154,18 @@ export function Dashboard({ host }: PageProps) {
       </section>
     </div>
   );
+}
+
+/** "3 d 4 h", "2 h 5 min", "45 s" since an ISO time. */
+export function since(iso: string): string {
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return `${m} min`;
+  return `${s} s`;
 }
 
 export function healthClass(h: string | undefined): string {
