@@ -5,9 +5,14 @@
 // backend (HostLink.attachMedia). Ejecting disconnects it and deletes the
 // file. What is inserted is persisted and re-attached from the cache after
 // a restart. Credentials for the download are held in memory for the
-// download only: never persisted, shown or logged. Protocol-free: refusals
-// and failures are typed reasons that front doors map.
+// download only: never persisted, shown or logged. An image can also be
+// uploaded (upload()): its bytes are streamed into a .part file in the cache
+// as they arrive, counted against the announced size and the cap, then the
+// file takes the downloaded image's place; its Image is `upload:<name>`.
+// Protocol-free: refusals and failures are typed reasons that front doors map.
 import { createWriteStream, existsSync, type WriteStream, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { finished, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -38,7 +43,7 @@ export type MediaFailure =
   | 'cache-missing';
 
 /** Why an insert or change was refused. */
-export type MediaRefusal = 'in-use' | 'no-image' | 'unconfigured';
+export type MediaRefusal = 'in-use' | 'no-image' | 'unconfigured' | 'too-large';
 
 export interface SlotDef {
   readonly id: MediaSlotId;
@@ -86,6 +91,21 @@ export interface InsertRequest {
   readonly transferMethod?: TransferMethod;
   readonly userName?: string;
   readonly password?: string;
+}
+
+export interface UploadRequest {
+  /** The image's file name (already checked by the front door: plain, printable, at most 255 characters). */
+  readonly name: string;
+  /** The number of bytes announced; the upload fails unless exactly this many arrive. */
+  readonly size: number;
+  readonly writeProtected?: boolean;
+  /** The image's bytes, read once. */
+  readonly body: Readable;
+}
+
+/** The Image an uploaded file shows: a URI naming no server (the `upload` scheme, the name percent-encoded). */
+export function uploadedImage(name: string): string {
+  return `upload:${encodeURIComponent(name)}`;
 }
 
 export interface MediaConfig {
@@ -308,6 +328,39 @@ export class HostMedia {
     return { done: this.#download(slot, req, slot.generation) };
   }
 
+  /**
+   * Takes an uploaded image: the drive shows it as being transferred while
+   * the bytes arrive (BytesTransferred counts them) into a .part file in the
+   * cache; once exactly `size` bytes are in, the file is connected as an
+   * inserted image, as a finished download would be. Refused when the drive
+   * holds or is fetching an image, or when `size` is beyond the cap. On any
+   * failure (too many bytes, the sender gone, a disk error, an eject
+   * meanwhile) the partial file is deleted and the drive is left empty.
+   */
+  upload(id: MediaSlotId, req: UploadRequest): { refusal: MediaRefusal } | { done: Promise<{ failure: MediaFailure; detail: string } | undefined> } {
+    const slot = this.#slots.get(id);
+    if (!slot) return { refusal: 'no-image' };
+    if (!this.#config) return { refusal: 'unconfigured' };
+    if (slot.state === 'downloading' || slot.state === 'ready') return { refusal: 'in-use' };
+    if (req.size > this.#config.maxBytes) return { refusal: 'too-large' };
+    this.#removeFile(slot);
+    const generation = ++slot.generation;
+    slot.image = uploadedImage(req.name);
+    slot.imageName = req.name;
+    slot.wantInserted = true;
+    if (req.writeProtected !== undefined) slot.writeProtected = req.writeProtected;
+    slot.transferProtocol = null;
+    slot.transferMethod = 'Upload';
+    slot.state = 'downloading';
+    slot.failure = null;
+    slot.detail = null;
+    slot.bytes = 0;
+    slot.total = req.size;
+    slot.file = null;
+    this.#changed(slot);
+    return { done: this.#receive(slot, req, generation) };
+  }
+
   /** Disconnects and forgets the image (stopping its download) and deletes the cached file. */
   eject(id: MediaSlotId): void {
     const slot = this.#slots.get(id);
@@ -414,6 +467,72 @@ export class HostMedia {
     slot.state = 'ready';
     if (slot.wantInserted) this.#attach(slot);
     this.#changed(slot);
+  }
+
+  async #receive(slot: Slot, req: UploadRequest, generation: number): Promise<{ failure: MediaFailure; detail: string } | undefined> {
+    const config = this.#config!;
+    const abort = new AbortController();
+    slot.abort = abort;
+    const file = `${slot.def.id.toLowerCase()}-${randomBytes(6).toString('hex')}.img`;
+    const part = join(config.cacheDir, `${file}.part`);
+    let bytes = 0;
+    let failure: { failure: MediaFailure; detail: string } | undefined;
+    const counter = new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        bytes += chunk.length;
+        if (bytes > req.size || bytes > config.maxBytes) {
+          failure = { failure: 'too-large', detail: `more than the ${req.size} bytes announced` };
+          done(new Error('too large'));
+          return;
+        }
+        if (slot.generation === generation) slot.bytes = bytes;
+        done(null, chunk);
+      },
+    });
+    // the source is piped, not part of the pipeline: a refusal must not destroy
+    // it (and with it an HTTP request's socket) before the answer is sent
+    const source = req.body;
+    const cleanup = finished(source, (err) => {
+      if (err) counter.destroy(err);
+    });
+    source.pipe(counter);
+    try {
+      await pipeline(counter, createWriteStream(part, { flags: 'wx', mode: 0o600 }), { signal: abort.signal });
+      if (bytes !== req.size) failure = { failure: 'interrupted', detail: `${bytes} of the ${req.size} bytes announced arrived` };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      failure ??=
+        slot.generation !== generation || code === 'ABORT_ERR'
+          ? { failure: 'interrupted', detail: 'the drive was ejected during the upload' }
+          : code === 'ENOSPC'
+            ? { failure: 'too-large', detail: 'no space left for the image' }
+            : code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE'
+              ? { failure: 'interrupted', detail: 'the upload was cut short' }
+              : { failure: 'io-error', detail: code ?? 'upload failed' };
+    }
+    cleanup();
+    source.unpipe(counter);
+    if (slot.generation === generation) slot.abort = null;
+    if (!failure && slot.generation !== generation) failure = { failure: 'interrupted', detail: 'the drive was ejected during the upload' };
+    if (!failure) {
+      try {
+        renameSync(part, join(config.cacheDir, file));
+      } catch (err) {
+        failure = { failure: 'io-error', detail: (err as NodeJS.ErrnoException).code ?? 'rename failed' };
+      }
+    }
+    if (failure) {
+      rmSync(part, { force: true });
+      // an upload that did not complete leaves the drive empty (unless something else took it meanwhile)
+      if (slot.generation === generation) this.eject(slot.def.id);
+      return failure;
+    }
+    slot.file = file;
+    slot.bytes = bytes;
+    slot.state = 'ready';
+    this.#attach(slot);
+    this.#changed(slot);
+    return undefined;
   }
 
   #fail(slot: Slot, failure: MediaFailure, detail: string): void {

@@ -5,6 +5,7 @@
 // the handler, then apply only/$expand/$select/$top/$skip and add the
 // headers every Redfish response carries (OData-Version, ETag, Link, Allow).
 import { hash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { Bmc } from '../model/bmc.js';
 import type { Logger } from '../log.js';
 import { Base, Errors, RedfishError, errorBody } from './messages.js';
@@ -28,6 +29,17 @@ export interface RequestContext {
   readonly body: unknown;
   /** A non-JSON request body (a firmware image push), with its Content-Type. */
   readonly upload?: Upload;
+  /** The unread body of a POST to a `streamPost` route, with what describes it. */
+  readonly stream?: StreamedBody;
+}
+
+export interface StreamedBody {
+  readonly body: Readable;
+  /** Content-Length, when the request has a valid one. */
+  readonly length: number | undefined;
+  readonly contentType: string;
+  /** The request's query parameters (action parameters of an upload). */
+  readonly search: URLSearchParams;
 }
 
 export interface Upload {
@@ -75,6 +87,11 @@ export interface RouteDef {
   readonly post?: WriteHandler;
   readonly put?: WriteHandler;
   readonly delete?: WriteHandler;
+  /**
+   * The POST body is not buffered: the web server leaves it unread and the
+   * handler reads ctx.stream (an image upload of any size).
+   */
+  readonly streamPost?: boolean;
 }
 
 export interface RedfishRequest {
@@ -86,6 +103,8 @@ export interface RedfishRequest {
   readonly body?: string;
   /** A non-JSON body (multipart or octet-stream image push); `body` is then absent. */
   readonly upload?: Upload;
+  /** The unread body, for a `streamPost` route. */
+  readonly stream?: Readable;
   readonly clientAddress: string;
 }
 
@@ -223,6 +242,11 @@ export class RedfishRouter {
     return this;
   }
 
+  /** The paths of the routes whose POST body is streamed to the handler. */
+  streamingPaths(): string[] {
+    return this.#routes.filter((r) => r.def.streamPost).map((r) => r.def.path);
+  }
+
   /** Every route's path, for documentation and tests. */
   paths(): string[] {
     return this.#routes.map((r) => r.def.path);
@@ -327,7 +351,7 @@ export class RedfishRouter {
     if (!handler || !['GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'DELETE'].includes(method)) throw Errors.operationNotAllowed(route.allow);
     const query = method === 'GET' || method === 'HEAD' ? parseQuery(search) : { only: false };
     let body: unknown;
-    if (req.body !== undefined && req.body.length > 0 && method !== 'GET' && method !== 'HEAD') {
+    if (req.body !== undefined && req.body.length > 0 && method !== 'GET' && method !== 'HEAD' && !(def.streamPost && method === 'POST')) {
       try {
         body = JSON.parse(req.body);
       } catch {
@@ -337,6 +361,7 @@ export class RedfishRouter {
     const ctx: RequestContext = {
       bmc: this.#bmc, services: this.#services_(), principal, params, path, method, query, clientAddress: req.clientAddress, body,
       ...(req.upload && method === 'POST' ? { upload: req.upload } : {}),
+      ...(def.streamPost && method === 'POST' ? { stream: streamedBody(req, search) } : {}),
     };
     if (!isPublic && principal) {
       const privMethod = method === 'HEAD' ? 'HEAD' : method;
@@ -444,6 +469,18 @@ export class RedfishRouter {
       return undefined;
     }
   }
+}
+
+/** A streamed POST body; one that arrived buffered (a path the web server did not stream) is replayed. */
+function streamedBody(req: RedfishRequest, search: URLSearchParams): StreamedBody {
+  const length = header(req, 'content-length');
+  const body = req.stream ?? Readable.from(req.upload ? [Buffer.from(req.upload.bytes)] : req.body ? [Buffer.from(req.body)] : []);
+  return {
+    body,
+    length: length !== undefined && /^\d{1,16}$/.test(length) ? Number(length) : undefined,
+    contentType: header(req, 'content-type') ?? '',
+    search,
+  };
 }
 
 /** A path segment, percent-decoded; undefined for a malformed escape (no match, so 404, never a 500). */

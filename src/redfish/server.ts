@@ -6,6 +6,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Server as HttpsServer } from 'node:https';
+import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
 import type { Bmc } from '../model/bmc.js';
@@ -74,16 +75,19 @@ export class RedfishService {
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     // firmware images: raw bytes (within the 1 MiB limit except on the push URIs below)
     app.addContentTypeParser(['multipart/form-data', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const handler = async (req: FastifyRequest, reply: FastifyReply, stream?: Readable): Promise<void> => {
       const res = await this.router.handle({
         method: req.method,
         url: req.url,
         headers: req.headers,
         ...(typeof req.body === 'string' ? { body: req.body } : {}),
         ...(Buffer.isBuffer(req.body) ? { upload: { contentType: req.headers['content-type'] ?? '', bytes: req.body } } : {}),
+        ...(stream ? { stream } : {}),
         clientAddress: req.ip,
       });
       reply.code(res.status).headers(res.headers);
+      // a streamed body refused before it was read: close rather than read the rest
+      if (stream && !stream.readableEnded) reply.header('Connection', 'close');
       if (res.body === undefined || req.method === 'HEAD' || res.status === 304) {
         await reply.send();
         return;
@@ -125,6 +129,18 @@ export class RedfishService {
     app.route({ method: [...methods], url: '/redfish', handler });
     app.route({ method: [...methods], url: '/redfish/*', handler });
     for (const url of [PUSH_URI, MULTIPART_PUSH_URI]) app.route({ method: [...methods], url, handler, bodyLimit: IMAGE_LIMIT });
+    // uploads of any size (virtual media images): POST bodies left unread by
+    // fastify (no body limit) and streamed to the handler, which bounds them
+    const streamed = this.router.streamingPaths();
+    if (streamed.length > 0) {
+      void app.register(async (child) => {
+        child.removeAllContentTypeParsers();
+        child.addContentTypeParser('*', (_req, _payload, done) => done(null));
+        for (const path of streamed) {
+          child.route({ method: 'POST', url: path.replace(/\{(\w+)\}/g, ':$1'), handler: (req, reply) => handler(req, reply, req.raw) });
+        }
+      });
+    }
     app.get('/redfish/v1/$metadata', async (_req, reply) => {
       reply.header('Content-Type', 'application/xml').header('OData-Version', '4.0').header('Cache-Control', 'no-cache');
       return metadataXml();

@@ -1,12 +1,14 @@
 // VirtualMedia under the System and the Manager, in-process over the model:
 // same drives in both places, InsertMedia/EjectMedia/PATCH, errors, schema
-// validity, and the boot progress a CD boot leaves in the ComputerSystem.
+// validity, the boot progress a CD boot leaves in the ComputerSystem, and
+// the OEM UploadMedia action (its body given as a stream, as the web server does).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { RedfishSchemas } from '../../../test/helpers/redfish-schemas.js';
 import { silentLogger } from '../../log.js';
@@ -64,7 +66,7 @@ function service(hosts = 1) {
     }
     throw new Error(`timed out waiting on ${url}`);
   };
-  return { ...t, call, until };
+  return { ...t, svc, call, until };
 }
 
 const ids = (r: { body: Record<string, any> }) => (r.body.error['@Message.ExtendedInfo'] as { MessageId: string }[]).map((m) => m.MessageId.split('.').pop());
@@ -213,5 +215,121 @@ describe('VirtualMedia', () => {
     valid(sys.body);
     assert.equal(sys.body.BootProgress.LastState, 'OSBootStarted');
     assert.deepEqual(sys.body.BootProgress.Oem.Tsbmc, { BootDevice: 'cdrom', BootImage: 'live.iso' });
+  });
+});
+
+describe('VirtualMedia: #TsbmcVirtualMedia.UploadMedia', () => {
+  const UPLOAD = `${SYS_CD}/Actions/Oem/TsbmcVirtualMedia.UploadMedia`;
+
+  function uploader(maxBytes?: number) {
+    const t = service();
+    const dir = mkdtempSync(join(tmpdir(), 'tsbmc-vm-up-'));
+    dirs.push(dir);
+    t.bmc.hosts[0]!.media.configure({ cacheDir: dir, ...(maxBytes !== undefined ? { maxBytes } : {}) });
+    const post = async (query: string, body: Readable, headers: Record<string, string> = {}, authorization = auth) => {
+      const r = await t.svc.router.handle({
+        method: 'POST',
+        url: `${UPLOAD}${query}`,
+        headers: { authorization, 'content-type': 'application/octet-stream', ...headers },
+        stream: body,
+        clientAddress: '127.0.0.1',
+      });
+      return { status: r.status, body: r.body as Record<string, any> };
+    };
+    return { ...t, dir, post };
+  }
+  const bytes = (n: number) => Buffer.alloc(n, 7);
+
+  it('is advertised in Actions.Oem; an upload shows Downloading, then inserted as upload:<name>, and the body stays schema-valid', async () => {
+    const { call, post, dir } = uploader();
+    const before = await call('GET', SYS_CD);
+    assert.deepEqual(before.body.Actions.Oem, { '#TsbmcVirtualMedia.UploadMedia': { target: UPLOAD } });
+    valid(before.body);
+    // a body that arrives in pieces, with a look at the drive half way
+    let mid: Record<string, any> | undefined;
+    async function* pieces() {
+      yield bytes(4096);
+      await new Promise((r) => setTimeout(r, 20));
+      mid = (await call('GET', SYS_CD)).body;
+      yield bytes(4096);
+    }
+    const r = await post('?name=my%20boot.iso&WriteProtected=false', Readable.from(pieces()), { 'content-length': '8192' });
+    assert.equal(r.status, 204, JSON.stringify(r.body));
+    assert.equal(mid?.Oem.Tsbmc.DownloadState, 'Downloading');
+    assert.equal(mid?.Inserted, false);
+    const b = (await call('GET', SYS_CD)).body;
+    valid(b);
+    assert.equal(b.Inserted, true);
+    assert.equal(b.Image, 'upload:my%20boot.iso');
+    assert.equal(b.ImageName, 'my boot.iso');
+    assert.equal(b.WriteProtected, false);
+    assert.equal(b.ConnectedVia, 'URI');
+    assert.equal(b.TransferMethod, 'Upload');
+    assert.equal(b.TransferProtocolType, null);
+    assert.equal(b.Oem.Tsbmc.DownloadState, 'Ready');
+    assert.equal(b.Oem.Tsbmc.BytesTransferred, 8192);
+    assert.equal(readdirSync(dir).filter((f) => !f.endsWith('.part')).length, 1);
+    // the drive is in use until ejected
+    assert.equal((await post('?name=b.iso', Readable.from([bytes(10)]), { 'content-length': '10' })).status, 409);
+    assert.equal((await call('POST', `${SYS_CD}/Actions/VirtualMedia.EjectMedia`, {})).status, 204);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('refuses bad names, parameters, headers and sizes beyond the cap with Base messages, leaving the drive empty', async () => {
+    const { call, post, dir } = uploader(1000);
+    const cases: [string, Record<string, string>, number, string][] = [
+      ['?name=..', { 'content-length': '10' }, 400, 'ActionParameterValueFormatError'],
+      ['?name=a%2Fb.iso', { 'content-length': '10' }, 400, 'ActionParameterValueFormatError'],
+      ['?name=a%0Ab.iso', { 'content-length': '10' }, 400, 'ActionParameterValueFormatError'],
+      [`?name=${'x'.repeat(256)}`, { 'content-length': '10' }, 400, 'ActionParameterValueFormatError'],
+      ['', { 'content-length': '10' }, 400, 'ActionParameterMissing'],
+      ['?name=a.iso&Inserted=true', { 'content-length': '10' }, 400, 'ActionParameterUnknown'],
+      ['?name=a.iso&WriteProtected=yes', { 'content-length': '10' }, 400, 'ActionParameterValueFormatError'],
+      ['?name=a.iso', {}, 411, 'HeaderMissing'],
+      ['?name=a.iso', { 'content-length': '10', 'content-type': 'application/json' }, 415, 'HeaderInvalid'],
+      ['?name=a.iso', { 'content-length': '1001' }, 413, 'PayloadTooLarge'],
+    ];
+    for (const [query, headers, status, id] of cases) {
+      const r = await post(query, Readable.from([bytes(10)]), headers);
+      assert.equal(r.status, status, `${query} ${JSON.stringify(headers)}`);
+      assert.deepEqual(ids(r), [id], query);
+    }
+    assert.equal((await call('GET', SYS_CD)).body.Inserted, false);
+    assert.equal((await post('?name=a.iso', Readable.from([bytes(10)]), { 'content-length': '10' }, opAuth)).status, 403);
+    assert.equal((await post('?name=a.iso', Readable.from([bytes(10)]), { 'content-length': '10' }, 'Basic eDp5')).status, 401);
+    const ok = await post('?name=a.iso', Readable.from([bytes(10)]), { 'content-length': '10' });
+    assert.equal(ok.status, 204);
+    const r = await call('GET', '/redfish/v1/Systems/system/VirtualMedia/DVD');
+    assert.equal(r.status, 404);
+    assert.equal(readdirSync(dir).length, 1);
+  });
+
+  it('a body shorter or longer than announced, or cut off, leaves no file and the drive empty', async () => {
+    const { call, post, dir } = uploader(1 << 20);
+    assert.equal((await post('?name=short.iso', Readable.from([bytes(100)]), { 'content-length': '200' })).status, 409);
+    assert.equal((await post('?name=long.iso', Readable.from([bytes(300)]), { 'content-length': '200' })).status, 413);
+    const cut = new Readable({ read() {} });
+    const pending = post('?name=cut.iso', cut, { 'content-length': '5000' });
+    cut.push(bytes(1000));
+    await new Promise((r) => setTimeout(r, 20));
+    cut.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    assert.equal((await pending).status, 409);
+    const b = (await call('GET', SYS_CD)).body;
+    assert.equal(b.Inserted, false);
+    assert.equal(b.Image, null);
+    assert.equal(b.Oem.Tsbmc.DownloadState, 'Idle');
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('an eject during the upload stops it: the upload answers 409 and nothing stays', async () => {
+    const { call, post, dir } = uploader();
+    const slow = new Readable({ read() {} });
+    const pending = post('?name=slow.iso', slow, { 'content-length': '5000' });
+    slow.push(bytes(1000));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await call('POST', `${SYS_CD}/Actions/VirtualMedia.EjectMedia`, {})).status, 204);
+    assert.equal((await pending).status, 409);
+    assert.equal((await call('GET', SYS_CD)).body.Image, null);
+    assert.deepEqual(readdirSync(dir), []);
   });
 });

@@ -5,6 +5,22 @@
 // background) and #VirtualMedia.EjectMedia; PATCH of Image/Inserted as the
 // alternative some clients take. Download credentials are write-only.
 // Also the ComputerSystem's BootProgress (what the firmware booted last).
+//
+// OEM action #TsbmcVirtualMedia.UploadMedia (in Actions.Oem of each drive;
+// what the web console uses to mount an image from the operator's computer):
+//   POST <drive>/Actions/Oem/TsbmcVirtualMedia.UploadMedia?name=boot.iso[&WriteProtected=true|false]
+//   Content-Type: application/octet-stream, Content-Length: <size>, body = the image.
+// The body is streamed into the media cache, never buffered (router
+// `streamPost`); it needs the privilege of a POST on the VirtualMedia entity
+// (ConfigureManager in DSP8011). `name` is a plain file name (1-255
+// printable characters, no / or \, not . or ..). Content-Length is
+// required (411 HeaderMissing) and must not exceed Oem.Tsbmc.MaxImageSizeBytes
+// (413 PayloadTooLarge); a drive holding or fetching media answers 409
+// ResourceInUse. While the bytes arrive the drive shows DownloadState
+// Downloading with BytesTransferred; once all have arrived (204) it shows
+// Inserted, ImageName = name, Image = `upload:<name percent-encoded>` (a URI
+// naming no server), TransferMethod Upload, ConnectedVia URI. An upload cut
+// short leaves the drive empty and no file behind.
 import type { Bmc } from '../../model/bmc.js';
 import type { Host } from '../../model/host.js';
 import { SLOTS, type InsertRequest, type MediaFailure, type MediaRefusal, type MediaSlotId, type SlotState, type TransferMethod } from '../../model/media.js';
@@ -16,6 +32,8 @@ import { collection, odataType } from '../schemas.js';
 
 const INSERT = 'VirtualMedia.InsertMedia';
 const EJECT = 'VirtualMedia.EjectMedia';
+const UPLOAD = 'TsbmcVirtualMedia.UploadMedia';
+const NAME_MAX = 255;
 const PROTOCOLS = ['HTTP', 'HTTPS'] as const;
 const METHODS: readonly TransferMethod[] = ['Stream', 'Upload'];
 /** URL schemes of DMTF's TransferProtocolType that this service does not fetch. */
@@ -137,6 +155,7 @@ export function virtualMediaBody(bmc: Bmc, at: Located, s: SlotState): JsonObjec
     Actions: {
       [`#${INSERT}`]: { target: `${at.path}/Actions/${INSERT}`, '@Redfish.ActionInfo': `${at.path}/InsertMediaActionInfo` },
       [`#${EJECT}`]: { target: `${at.path}/Actions/${EJECT}` },
+      Oem: { [`#${UPLOAD}`]: { target: `${at.path}/Actions/Oem/${UPLOAD}` } },
     },
   };
 }
@@ -213,6 +232,8 @@ function refused(refusal: MediaRefusal): RedfishError {
       return new RedfishError(400, [Base.message('PropertyValueConflict', ['Inserted', 'Image'], ['#/Inserted'])]);
     case 'unconfigured':
       return new RedfishError(503, [Base.message('ServiceTemporarilyUnavailable', ['60'])], { 'Retry-After': '60' });
+    case 'too-large':
+      return Errors.payloadTooLarge();
   }
 }
 
@@ -336,6 +357,59 @@ function patchMedia(ctx: RequestContext): HandlerResult {
   return { status: 200, body: virtualMediaBody(ctx.bmc, at, media.slot(at.slot)!) };
 }
 
+const uploadFormat = (value: string, p: string) => new RedfishError(400, [Base.message('ActionParameterValueFormatError', [value, p, UPLOAD])]);
+
+/** A file name an upload may carry: plain (no directories), printable, bounded. */
+export function validUploadName(name: string): boolean {
+  return name.length > 0 && name.length <= NAME_MAX && name !== '.' && name !== '..' && !/[\/\\\x00-\x1f\x7f]/.test(name);
+}
+
+/** The action's parameters, from the query: name, WriteProtected; nothing else. */
+function uploadParams(search: URLSearchParams): { name: string; writeProtected?: boolean } {
+  for (const key of new Set(search.keys())) {
+    if (key !== 'name' && key !== 'WriteProtected') throw new RedfishError(400, [Base.message('ActionParameterUnknown', [UPLOAD, key])]);
+    if (search.getAll(key).length > 1) throw uploadFormat(search.getAll(key).join(','), key);
+  }
+  const name = search.get('name');
+  if (name === null) throw Errors.actionParameterMissing(UPLOAD, 'name');
+  if (!validUploadName(name)) throw uploadFormat(name, 'name');
+  const wp = search.get('WriteProtected');
+  if (wp !== null && wp !== 'true' && wp !== 'false') throw uploadFormat(wp, 'WriteProtected');
+  return { name, ...(wp !== null ? { writeProtected: wp === 'true' } : {}) };
+}
+
+function uploadFailed(failure: MediaFailure, detail: string): RedfishError {
+  switch (failure) {
+    case 'too-large':
+      return detail.startsWith('no space') ? new RedfishError(507, [Base.message('InsufficientStorage')]) : Errors.payloadTooLarge();
+    case 'interrupted':
+      return new RedfishError(409, [Base.message('ResourceInUse')]);
+    default:
+      return new RedfishError(500, [Base.message('OperationFailed')]);
+  }
+}
+
+async function uploadMedia(ctx: RequestContext): Promise<HandlerResult> {
+  const at = locate(ctx);
+  const up = ctx.stream;
+  if (!up) throw Errors.actionParameterMissing(UPLOAD, 'body');
+  const params = uploadParams(up.search);
+  if (!/^application\/octet-stream\s*(;|$)/i.test(up.contentType)) throw new RedfishError(415, [Base.message('HeaderInvalid', [`Content-Type: ${up.contentType.slice(0, 100)}`])]);
+  if (up.length === undefined) throw new RedfishError(411, [Base.message('HeaderMissing', ['Content-Length'])]);
+  if (up.length === 0) throw new RedfishError(400, [Base.message('ActionParameterValueError', ['body', UPLOAD])]);
+  const media = at.host.media;
+  const result = media.upload(at.slot, { ...params, size: up.length, body: up.body });
+  if ('refusal' in result) throw refused(result.refusal);
+  const log = { host: at.host.index, slot: at.slot, image: params.name, bytes: up.length, user: ctx.principal?.userName };
+  ctx.services.log.info('virtual media upload', log);
+  const failed = await result.done;
+  if (failed) {
+    ctx.services.log.warn('virtual media upload failed', { ...log, reason: failed.detail });
+    throw uploadFailed(failed.failure, failed.detail);
+  }
+  return { status: 204 };
+}
+
 function getMedia(ctx: RequestContext): JsonObject {
   const at = locate(ctx);
   return virtualMediaBody(ctx.bmc, at, at.host.media.slot(at.slot)!);
@@ -362,6 +436,7 @@ function drive(path: string, entity: 'VirtualMedia'): RouteDef[] {
     { path: `${path}/InsertMediaActionInfo`, entity: 'ActionInfo', get: (ctx) => insertActionInfo(locate(ctx)) },
     { path: `${path}/Actions/${INSERT}`, entity, post: insertMedia },
     { path: `${path}/Actions/${EJECT}`, entity, post: ejectMedia },
+    { path: `${path}/Actions/Oem/${UPLOAD}`, entity, post: uploadMedia, streamPost: true },
   ];
 }
 

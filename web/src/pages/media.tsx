@@ -1,10 +1,13 @@
 // Virtual media: the host's CD/DVD and USB drives (the System's VirtualMedia
 // collection). Shows what is mounted and the BMC's download of it
 // (Oem.Tsbmc.DownloadState, BytesTransferred, ImageSizeBytes), mounts an
-// image by URL (#VirtualMedia.InsertMedia, the credentials write-only) and
-// ejects (#VirtualMedia.EjectMedia). The service fetches images itself; it
-// has no upload path, so a local file must be published over HTTP(S) first.
-import { useEffect, useState } from 'preact/hooks';
+// image by URL (#VirtualMedia.InsertMedia, the credentials write-only),
+// uploads a file from this computer (the documented OEM action
+// #TsbmcVirtualMedia.UploadMedia: the file as an octet-stream body, sent with
+// XMLHttpRequest for its upload progress, cancellable) and ejects
+// (#VirtualMedia.EjectMedia). Changing media needs ConfigureManager (a POST
+// on VirtualMedia in DSP8011): Administrators only.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { useResource } from '../hooks';
 import type { PageProps } from './index';
@@ -30,13 +33,6 @@ export function VirtualMedia({ host }: PageProps) {
       {drives.map((d) => (
         <Drive key={d['@odata.id'] as string} drive={d} refresh={list.refresh} />
       ))}
-      <section class="card" aria-labelledby="m-upload">
-        <h2 id="m-upload">Local images</h2>
-        <p class="muted">
-          The BMC downloads the image itself from an HTTP or HTTPS address it can reach; it cannot take an upload from this browser. To use an image on this computer,
-          publish it on a web server first and mount its address.
-        </p>
-      </section>
     </div>
   );
 }
@@ -65,8 +61,11 @@ function Drive({ drive: d, refresh }: { drive: Json; refresh: () => void }) {
   const [sending, setSending] = useState(false);
   const insert = d.Actions?.['#VirtualMedia.InsertMedia']?.target as string | undefined;
   const eject = d.Actions?.['#VirtualMedia.EjectMedia']?.target as string | undefined;
+  const upload = d.Actions?.Oem?.['#TsbmcVirtualMedia.UploadMedia']?.target as string | undefined;
+  const [uploading, setUploading] = useState(false);
   const mounted = d.Image !== null && d.Image !== undefined;
-  const canOperate = api.can('operate');
+  // what the service enforces: a POST or PATCH on VirtualMedia needs ConfigureManager
+  const canOperate = api.can('administer');
   const heading = `m-${id}`;
 
   const mount = async (e: Event) => {
@@ -131,7 +130,7 @@ function Drive({ drive: d, refresh }: { drive: Json; refresh: () => void }) {
         {mounted && (
           <>
             <dt>Address</dt>
-            <dd class="media-url">{d.Image}</dd>
+            <dd class="media-url">{String(d.Image).startsWith('upload:') ? 'Uploaded from a browser' : d.Image}</dd>
             <dt>Write protected</dt>
             <dd>{d.WriteProtected ? 'Yes' : 'No'}</dd>
           </>
@@ -156,7 +155,7 @@ function Drive({ drive: d, refresh }: { drive: Json; refresh: () => void }) {
           The download failed: {oem.FailureReason ?? (d.Status?.Conditions?.[0]?.Message as string | undefined) ?? 'unknown reason'}.
         </p>
       )}
-      {canOperate && mounted && (
+      {canOperate && mounted && !uploading && (
         <div class="actions">
           <button class="danger" onClick={doEject} disabled={sending}>
             Eject
@@ -204,10 +203,128 @@ function Drive({ drive: d, refresh }: { drive: Json; refresh: () => void }) {
           <p class="muted media-note">The user name and password are sent to the BMC for the download only; they are never shown again.</p>
         </form>
       )}
-      {!canOperate && <p class="muted">Your role can see the virtual media but not change it.</p>}
+      {canOperate && (!mounted || uploading) && upload && (
+        <Upload drive={d} target={upload} onBusy={setUploading} onDone={(text, error) => { setMessage({ text, error }); refresh(); }} />
+      )}
+      {!canOperate && <p class="muted">Your role can see the virtual media but not change it (Administrators only).</p>}
       <p role="status" class={message?.error ? 'error' : 'muted'}>
         {message?.text}
       </p>
     </section>
+  );
+}
+
+/** The Redfish error message of an XMLHttpRequest's answer. */
+function xhrError(xhr: XMLHttpRequest): string {
+  try {
+    const b = JSON.parse(xhr.responseText) as Json;
+    const m = b.error?.['@Message.ExtendedInfo']?.[0]?.Message ?? b.error?.message;
+    if (typeof m === 'string') return m;
+  } catch {
+    // not JSON: the status line says it
+  }
+  return `HTTP ${xhr.status} ${xhr.statusText}`.trim();
+}
+
+/**
+ * Uploads a local file into the drive with the OEM UploadMedia action.
+ * XMLHttpRequest, since fetch reports no upload progress; the session token
+ * goes in X-Auth-Token as with every other call.
+ */
+function Upload({ drive: d, target, onBusy, onDone }: { drive: Json; target: string; onBusy: (b: boolean) => void; onDone: (text: string, error: boolean) => void }) {
+  const id = d.Id as string;
+  const max = d.Oem?.Tsbmc?.MaxImageSizeBytes as number | undefined;
+  const [file, setFile] = useState<File | undefined>();
+  const [progress, setProgress] = useState<{ sent: number; total: number } | undefined>();
+  const [error, setError] = useState('');
+  const xhr = useRef<XMLHttpRequest | undefined>();
+  const input = useRef<HTMLInputElement>(null);
+  // a page left during an upload cancels it
+  useEffect(() => () => xhr.current?.abort(), []);
+
+  const finish = (text: string, failed: boolean) => {
+    xhr.current = undefined;
+    setProgress(undefined);
+    if (!failed) {
+      setFile(undefined);
+      if (input.current) input.current.value = '';
+    }
+    onBusy(false);
+    // reported by the drive's card: this form may go once the drive shows the image
+    onDone(text, failed);
+  };
+
+  const start = (e: Event) => {
+    e.preventDefault();
+    if (!file) return;
+    setError('');
+    if (max !== undefined && file.size > max) {
+      setError(`The file is ${size(file.size)}; this drive takes images up to ${size(max)}.`);
+      return;
+    }
+    const req = new XMLHttpRequest();
+    xhr.current = req;
+    req.open('POST', `${target}?name=${encodeURIComponent(file.name)}`);
+    req.setRequestHeader('Content-Type', 'application/octet-stream');
+    req.setRequestHeader('X-Requested-With', 'XMLHttpRequest');
+    if (api.session) req.setRequestHeader('X-Auth-Token', api.session.token);
+    req.upload.onprogress = (ev) => setProgress({ sent: ev.loaded, total: ev.lengthComputable ? ev.total : file.size });
+    req.onload = () => {
+      if (req.status === 401 && api.session) {
+        api.forget();
+        api.onExpired();
+      }
+      if (req.status >= 200 && req.status < 300) finish(`Uploaded ${file.name}: it is inserted.`, false);
+      else finish(`The upload failed: ${xhrError(req)}`, true);
+    };
+    req.onerror = () => finish('The upload failed: the connection to the BMC was lost.', true);
+    req.onabort = () => finish('Upload cancelled.', true);
+    setProgress({ sent: 0, total: file.size });
+    onBusy(true);
+    req.send(file);
+  };
+
+  const pct = progress && progress.total > 0 ? Math.floor((progress.sent / progress.total) * 100) : 0;
+  return (
+    <form class="media-form" onSubmit={start} aria-label={`Upload an image to ${d.Name ?? id}`}>
+      <h3>Upload an image</h3>
+      <label>
+        <span>Image file on this computer{max !== undefined ? ` (up to ${size(max)})` : ''}</span>
+        <input
+          ref={input}
+          type="file"
+          accept=".iso,.img,.raw,.bin,application/octet-stream"
+          disabled={progress !== undefined}
+          onChange={(e) => {
+            setFile((e.target as HTMLInputElement).files?.[0]);
+            setError('');
+          }}
+        />
+      </label>
+      {progress && (
+        <label class="media-progress">
+          <span data-testid={`upload-progress-${id}`}>
+            {size(progress.sent)} of {size(progress.total)} ({pct} %)
+          </span>
+          <progress max={100} value={pct} aria-label={`Upload of ${file?.name ?? 'the image'}`} />
+        </label>
+      )}
+      <div class="actions">
+        {progress ? (
+          <button type="button" onClick={() => xhr.current?.abort()}>
+            Cancel upload
+          </button>
+        ) : (
+          <button class="primary" type="submit" disabled={!file}>
+            Upload
+          </button>
+        )}
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
   );
 }
