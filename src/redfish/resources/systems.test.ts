@@ -4,15 +4,13 @@
 // @odata.type names; power, boot override, identify, restore policy and the
 // asset tag change the host's model.
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Validator, type Schema } from '@cfworker/json-schema';
 import { encodeBootFlags, decodeBootFlags } from '../../ipmi/chassis-boot-flags.js';
 import { silentLogger } from '../../log.js';
 import { derivedMac } from '../../model/inventory.js';
 import { makeTestBmc } from '../../model/testing.js';
 import type { JsonObject, RedfishResponse } from '../router.js';
+import { validateDmtf } from '../schema-check.js';
 import { RedfishService } from '../server.js';
 import { biosRoutes } from './bios.js';
 import { systemRoutes } from './systems.js';
@@ -20,62 +18,7 @@ import { virtualMediaRoutes } from './virtual-media.js';
 
 // DMTF's schema bundle: ../shared/redfish/json-schema beside the project (from
 // dist/src/redfish/resources/ that is five levels up) or $TSBMC_REDFISH_SCHEMAS
-const SCHEMA_DIR = process.env.TSBMC_REDFISH_SCHEMAS ?? fileURLToPath(new URL('../../../../../shared/redfish/json-schema/', import.meta.url));
-const SCHEMA_BASE = 'http://redfish.dmtf.org/schemas/v1/';
-const SWORDFISH_BASE = 'http://redfish.dmtf.org/schemas/swordfish/v1/';
-
-let schemas: Map<string, Schema> | undefined;
-const validators = new Map<string, Validator>();
-
-/**
- * Validates a body against the versioned DMTF schema its @odata.type names
- * (with @cfworker/json-schema, which validates without compiling the whole
- * schema graph). Swordfish schemas (referenced by Storage and Drive for
- * volumes and pools this service does not serve) are not in the bundle:
- * their definitions are stubbed as "anything".
- */
-function validate(body: unknown): void {
-  if (!schemas) {
-    schemas = new Map();
-    const swordfish = new Map<string, Set<string>>();
-    for (const f of readdirSync(SCHEMA_DIR)) {
-      if (!f.endsWith('.json')) continue;
-      const text = readFileSync(SCHEMA_DIR + f, 'utf8');
-      for (const m of text.matchAll(/"\$ref": "http:\/\/redfish\.dmtf\.org\/schemas\/swordfish\/v1\/([A-Za-z0-9_.]+\.json)#\/definitions\/([A-Za-z0-9_]+)"/g)) {
-        const defs = swordfish.get(m[1]!) ?? new Set<string>();
-        defs.add(m[2]!);
-        swordfish.set(m[1]!, defs);
-      }
-      const s = JSON.parse(text) as Schema;
-      delete s.$id;
-      schemas.set(SCHEMA_BASE + f, s);
-    }
-    for (const [file, defs] of swordfish) schemas.set(SWORDFISH_BASE + file, { definitions: Object.fromEntries([...defs].map((d) => [d, {}])) });
-  }
-  const type = (body as { '@odata.type'?: string })['@odata.type'] ?? '';
-  const m = /^#([A-Za-z]+)\.(v\d+_\d+_\d+)\.[A-Za-z]+$/.exec(type) ?? /^#([A-Za-z]+)\.[A-Za-z]+$/.exec(type);
-  assert.ok(m, `no @odata.type in ${JSON.stringify(body)}`);
-  const root = schemas.get(`${SCHEMA_BASE}${m[1]}${m[2] ? `.${m[2]}` : ''}.json`);
-  assert.ok(root, `no schema for ${type}`);
-  let v = validators.get(type);
-  if (!v) {
-    v = new Validator(root, '7', false);
-    // only the schemas the root reaches, transitively
-    const todo = [`${SCHEMA_BASE}${m[1]}${m[2] ? `.${m[2]}` : ''}.json`];
-    const added = new Set<string>();
-    while (todo.length > 0) {
-      const id = todo.pop()!;
-      const sch = schemas.get(id);
-      if (added.has(id) || !sch) continue;
-      added.add(id);
-      v.addSchema(sch, id);
-      for (const ref of JSON.stringify(sch).matchAll(/"\$ref":"(http:\/\/redfish\.dmtf\.org\/schemas\/[^#"]+)/g)) todo.push(ref[1]!);
-    }
-    validators.set(type, v);
-  }
-  const r = v.validate(body);
-  assert.ok(r.valid, `${type}: ${JSON.stringify(r.errors.filter((e) => !['properties', 'anyOf', '$ref', 'allOf'].includes(e.keyword)))}\n${JSON.stringify(body)}`);
-}
+const validate = validateDmtf;
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`, 'latin1').toString('base64')}`;
 const ADMIN = basic('admin', 'password');
