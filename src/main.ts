@@ -15,9 +15,12 @@ import type { Logger } from './log.js';
 import { Bmc, type BmcSpec } from './model/bmc.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { ConsoleBuffer } from './model/console.js';
+import { ConsoleLog } from './model/console-log.js';
 import { scoped, type Persistence } from './model/persist.js';
 import { defaultSecurityPolicy } from './model/security.js';
 import { LanEndpoint } from './rmcp/lan-endpoint.js';
+import { SolPayload } from './rmcp/sol.js';
+import { ExternBmcServer } from './kcs/extern-server.js';
 import { resourceRoutes } from './redfish/resources/index.js';
 import { RedfishService, WebServer } from './redfish/server.js';
 import { loadOrCreateTls, storeTls } from './redfish/tls.js';
@@ -33,6 +36,8 @@ export interface RunningBmc {
   readonly bmc: Bmc;
   readonly profile: Profile;
   readonly endpoints: readonly LanEndpoint[];
+  /** QEMU external-BMC listeners, one per host (empty unless --extern-port). */
+  readonly externServers: readonly ExternBmcServer[];
   readonly redfish: RedfishService;
   readonly web: WebServer;
   /** SHA-256 fingerprint of the HTTPS certificate. */
@@ -189,6 +194,10 @@ export async function startBmc(opts: {
   // virtual media images are cached beside the store; inserted media are re-attached before any power-on
   for (const h of bmc.hosts) h.media.configure({ cacheDir: join(options.stateDir, 'media', opts.name ?? 'bmc0', `host${h.index}`) });
   const generatedPassword = provisionAdmin(bmc, options, log);
+  // each host's console output, kept on disk with rotation (console/<bmc>/host<N>.log)
+  const consoleLogs = bmc.hosts.map(
+    (h) => new ConsoleLog({ console: h.console, dir: join(options.stateDir, 'console', opts.name ?? 'bmc0'), name: `host${h.index}`, log: log.child('console-log') }),
+  );
 
   const registry = opts.registry ?? createRegistry();
   const sweeper = opts.sweeper ?? new Sweeper(clock);
@@ -197,6 +206,7 @@ export async function startBmc(opts: {
     for (const host of bmc.hosts) {
       const port = options.ipmiPort === 0 ? 0 : options.ipmiPort + host.index;
       const ep = new LanEndpoint({ bmc, host, registry, log: log.child(`lan/${host.index}`), address: options.listen, port, clock, sweeper });
+      ep.addPayloadHandler(new SolPayload({ bmc, host, clock, log: log.child(`sol/${host.index}`) }));
       await ep.start();
       endpoints.push(ep);
     }
@@ -208,6 +218,28 @@ export async function startBmc(opts: {
       throw new StartError('PORT_IN_USE', `UDP port ${options.listen}:${options.ipmiPort} (or a following host port) is already in use`);
     }
     throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen}:${options.ipmiPort}: ${e.code ?? e.message}`);
+  }
+  // the hosts' in-band system interfaces for QEMU's ipmi-bmc-extern chardev (off by default)
+  const externServers: ExternBmcServer[] = [];
+  if (options.externPort !== undefined) {
+    try {
+      for (const host of bmc.hosts) {
+        const port = options.externPort === 0 ? 0 : options.externPort + host.index;
+        const srv = new ExternBmcServer({ bmc, host, registry, log: log.child(`extern/${host.index}`), address: options.listen, port });
+        await srv.start();
+        externServers.push(srv);
+        log.info('QEMU external BMC (chardev) listening', { host: host.index, address: options.listen, port: srv.port });
+      }
+    } catch (err) {
+      await Promise.all(externServers.map((s) => s.stop()));
+      await Promise.all(endpoints.map((e) => e.stop()));
+      await bmc.close();
+      const e = err as NodeJS.ErrnoException;
+      throw new StartError(
+        e.code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'LISTEN_FAILED',
+        `cannot listen on TCP ${options.listen}:${options.externPort} (or a following host port) for QEMU's chardev: ${e.code ?? e.message}`,
+      );
+    }
   }
 
   const tls = await loadOrCreateTls(join(options.stateDir, 'tls'), [options.listen]);
@@ -248,6 +280,7 @@ export async function startBmc(opts: {
     await web.start();
   } catch (err) {
     await web.stop().catch(() => undefined);
+    await Promise.all(externServers.map((s) => s.stop()));
     await Promise.all(endpoints.map((e) => e.stop()));
     await bmc.close();
     const e = err as NodeJS.ErrnoException;
@@ -268,6 +301,7 @@ export async function startBmc(opts: {
     bmc,
     profile,
     endpoints,
+    externServers,
     redfish,
     web,
     tlsFingerprint: tls.fingerprint256,
@@ -277,8 +311,10 @@ export async function startBmc(opts: {
       streams.close();
       events.close();
       await web.stop();
+      await Promise.all(externServers.map((s) => s.stop()));
       await Promise.all(endpoints.map((e) => e.stop()));
       await bmc.close();
+      await Promise.all(consoleLogs.map((l) => l.close()));
     },
   };
 }

@@ -49,6 +49,7 @@ async function main(): Promise<number> {
   const out: string[] = [];
   out.push(`tsbmc ${version()}: ${running.profile.name}, ${bmc.hosts.length} host${bmc.hosts.length > 1 ? 's' : ''}, state in ${options.stateDir}`);
   for (const [i, ep] of endpoints.entries()) out.push(`IPMI over LAN (host ${i}): udp ${options.listen}:${ep.port}`);
+  for (const [i, srv] of running.externServers.entries()) out.push(`QEMU external BMC (host ${i}): tcp ${options.listen}:${srv.port} (-chardev socket,host=${options.listen},port=${srv.port},reconnect=1)`);
   const web = running.web;
   out.push(`Redfish: https://${options.listen}:${web.httpsPort}/redfish/v1 (certificate SHA-256 ${running.tlsFingerprint})`);
   if (web.httpPort !== undefined) out.push(`HTTP: http://${options.listen}:${web.httpPort} redirects to HTTPS`);

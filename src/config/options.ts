@@ -16,6 +16,8 @@ export interface Options {
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   hosts: number | undefined;
+  /** TCP port for QEMU's ipmi-bmc-extern chardev (host i at N + i); undefined = off. */
+  externPort: number | undefined;
   adminUser: string;
   adminPassword: string | undefined;
   logLevel: LogLevel;
@@ -59,6 +61,10 @@ Options:
                           generates a self-signed certificate, kept in the
                           state directory (CertificateService can replace it)
   --tls-key FILE          the certificate's private key (PEM)
+  --extern-port N         TCP port where QEMU's external-BMC chardev connects
+                          (-chardev socket,host=ADDR,port=N,reconnect=1 with
+                          -device ipmi-bmc-extern): the host's in-band KCS/BT
+                          interface; host i listens on N + i. Default: off
   --hosts N               number of hosts (server nodes) in the chassis,
                           overriding the profile
   --admin-user NAME       administrator account name (user slot 2). Default: admin
@@ -109,6 +115,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         hosts: { type: 'string' },
+        'extern-port': { type: 'string' },
         'admin-user': { type: 'string' },
         'admin-password': { type: 'string' },
         'session-timeout': { type: 'string' },
@@ -151,6 +158,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     httpsPort: intOption('https-port', values['https-port'], 0, 65535) ?? DEFAULT_HTTPS_PORT,
     httpPort: values['no-http'] ? undefined : (intOption('http-port', values['http-port'], 0, 65535) ?? DEFAULT_HTTP_PORT),
     hosts: intOption('hosts', values.hosts, 1, 64),
+    externPort: intOption('extern-port', values['extern-port'], 0, 65535),
     adminUser,
     adminPassword,
     logLevel,

@@ -39,6 +39,45 @@ export interface SessionPort extends SessionSummary {
   readonly cipherSuite?: number;
 }
 
+/** How a console asks for a payload instance (Activate Payload, 24.1) and what the channel forces. */
+export interface PayloadActivation {
+  /** Aux byte 1 [7]: activate with encryption. */
+  readonly encrypt: boolean;
+  /** Aux byte 1 [6]: activate with authentication. */
+  readonly authenticate: boolean;
+  /** The payload's own configuration forces encryption / authentication (SOL parameter 2). */
+  readonly forceEncryption: boolean;
+  readonly forceAuthentication: boolean;
+}
+
+/** Why an activation was refused; each front door maps these to its codes. */
+export type PayloadRefusal =
+  | 'active-elsewhere'
+  | 'limit'
+  | 'encryption-unavailable'
+  | 'encryption-required'
+  | 'authentication-unavailable';
+
+export interface PayloadInstanceInfo {
+  readonly instance: number;
+  /** BMC session id of the session it is active in. */
+  readonly sessionId: number;
+}
+
+/** The instances of one payload type (e.g. SOL) a transport keeps. */
+export interface PayloadInstances {
+  /** Instances this payload type may have at once. */
+  readonly capacity: number;
+  /** Largest payload the BMC accepts from, and sends to, the console. */
+  readonly inboundSize: number;
+  readonly outboundSize: number;
+  active(): readonly PayloadInstanceInfo[];
+  /** Activates an instance in the caller's session; a refusal reason otherwise. */
+  activate(caller: SessionPort, instance: number, how: PayloadActivation): PayloadRefusal | undefined;
+  /** Ends an instance (whichever session holds it); false when it was not active. */
+  deactivate(instance: number, by: SessionPort): boolean;
+}
+
 export interface IpmiContext {
   readonly bmc: Bmc;
   readonly host: Host;
@@ -52,4 +91,6 @@ export interface IpmiContext {
   readonly sessions?: SessionDirectory;
   /** The UDP port the request arrived on (LAN channels). */
   readonly localPort?: number;
+  /** The transport's payload instances by payload type (RMCP+ sessions only). */
+  readonly payloads?: (type: number) => PayloadInstances | undefined;
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { DecodeError } from '../bytes/index.js';
 import { AuthType, Channel, NetFn, PayloadType, type PrivilegeLevel } from '../ipmi/constants.js';
-import type { IpmiContext } from '../ipmi/context.js';
+import type { IpmiContext, PayloadInstances } from '../ipmi/context.js';
 import type { CommandRegistry } from '../ipmi/registry.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import type { Bmc } from '../model/bmc.js';
@@ -77,10 +77,30 @@ export type SendFn = (datagram: Buffer, peer: Peer) => void;
 /** Sends one payload of a session back to its console. */
 export type PayloadReply = (payload: Uint8Array) => void;
 
-/** A handler for one RMCP+ payload type inside an active session (IPMI = 0, SOL = 1 later). */
+/** How an inbound payload arrived (after verification and decryption). */
+export interface PayloadInfo {
+  readonly encrypted: boolean;
+  readonly authenticated: boolean;
+}
+
+/** What the transport lends a payload handler for unsolicited output. */
+export interface PayloadTransport {
+  /** Sends one payload of the handler's type; `encrypted: false` sends it in clear in an encrypting session. */
+  send(session: Session, payload: Uint8Array, opts?: { encrypted?: boolean }): void;
+  /** The endpoint's sessions (to find the caller of a payload command). */
+  readonly sessions: SessionTable;
+}
+
+/** A handler for one RMCP+ payload type inside an active session (IPMI = 0, SOL = 1). */
 export interface PayloadHandler {
   readonly type: number;
-  handle(session: Session, payload: Uint8Array, reply: PayloadReply): void | Promise<void>;
+  handle(session: Session, payload: Uint8Array, reply: PayloadReply, info: PayloadInfo): void | Promise<void>;
+  /** Called once when registered. */
+  attach?(transport: PayloadTransport): void;
+  /** Called when any session of the endpoint closes. */
+  sessionClosed?(session: Session): void;
+  /** The payload's instances, for the payload commands (24.1-24.5). */
+  readonly instances?: PayloadInstances;
 }
 
 export const AppCmd = {
@@ -151,6 +171,7 @@ export class LanEngine {
   /** Registers the handler of a payload type (SOL adds itself here). */
   addPayloadHandler(h: PayloadHandler): void {
     this.#payloads.set(h.type, h);
+    h.attach?.({ send: (s, payload, opts) => this.sendPayload(s, h.type, payload, undefined, opts), sessions: this.sessions });
   }
 
   /** Closes idle sessions; called by the shared sweep. */
@@ -206,6 +227,7 @@ export class LanEngine {
       this.stats.authFailures++;
       this.#bmc.users.recordFailure(s.userId);
     }
+    for (const h of this.#payloads.values()) h.sessionClosed?.(s);
     if (reason === 'timeout') this.stats.sessionsTimedOut++;
     else if (reason === 'closed') this.stats.sessionsClosed++;
     if (this.#log.enabled('debug')) this.#log.debug('session closed', { handle: s.handle, reason });
@@ -221,6 +243,7 @@ export class LanEngine {
           privilege: session.privilege,
           session,
           sessions: this.sessions.viewFor(session),
+          payloads: (type: number) => this.#payloads.get(type)?.instances,
         }
       : { bmc: this.#bmc, host: this.#host, channel: Channel.Lan, localPort: this.#localPort(), privilege: 0, sessions: this.sessions.viewFor(undefined) };
   }
@@ -418,16 +441,22 @@ export class LanEngine {
     s.lastActivity = this.#clock.monotonic();
     const h = this.#payloads.get(p.payloadType);
     if (!h) return this.#drop('unsupported', peer);
-    await h.handle(s, payload, (out) => this.sendPayload(s, p.payloadType, out, peer));
+    await h.handle(s, payload, (out) => this.sendPayload(s, p.payloadType, out, peer), { encrypted: p.encrypted, authenticated: p.authenticated });
   }
 
   /** Sends one payload in an RMCP+ session, protected as negotiated. */
-  sendPayload(s: Session, payloadType: number, payload: Uint8Array, peer: Peer = { address: s.remoteAddress, port: s.remotePort }): void {
+  sendPayload(
+    s: Session,
+    payloadType: number,
+    payload: Uint8Array,
+    peer: Peer = { address: s.remoteAddress, port: s.remotePort },
+    opts: { encrypted?: boolean } = {},
+  ): void {
     const keys = s.keys;
     if (!s.active || !keys) return;
     const integ = s.integrity!;
     const conf = s.confidentiality!;
-    const encrypted = conf.blockSize > 0;
+    const encrypted = conf.blockSize > 0 && opts.encrypted !== false;
     const body = encrypted ? aesCbcEncrypt(keys.k2, this.#ivs.next(), payload) : payload;
     let seq: number;
     if (integ.macLength > 0) {

@@ -4,6 +4,7 @@ import { CommandRegistry } from '../registry.js';
 import { appCommands } from './app.js';
 import { chassisCommands } from './chassis.js';
 import { dcmiCommands } from './dcmi.js';
+import { payloadCommands } from './payload.js';
 import { sensorEventCommands } from './sensor-event.js';
 import { sessionCommands } from './session.js';
 import { storageCommands } from './storage.js';
@@ -13,6 +14,7 @@ export function createRegistry(): CommandRegistry {
   return new CommandRegistry()
     .register(appCommands)
     .register(sessionCommands)
+    .register(payloadCommands)
     .register(chassisCommands)
     .register(sensorEventCommands)
     .register(storageCommands)

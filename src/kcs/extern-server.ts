@@ -1,0 +1,301 @@
+// The host's in-band system interface (KCS/BT/SSIF, IPMI v2.0 channel 0Fh)
+// when the host is a QEMU virtual machine: a TCP listener that QEMU's
+// `ipmi-bmc-extern` chardev connects to (QEMU is the client:
+// `-chardev socket,id=ipmi0,host=127.0.0.1,port=N,reconnect=1`). Each IPMI
+// request goes through the same CommandRegistry as the LAN channel, with the
+// system interface's context (no session, no privilege check), and is
+// answered with the same sequence number. Control frames carry attention,
+// interrupt enable and the BMC's hardware operations (PROTOCOL.md section 4).
+// The model keeps all state, so QEMU reconnecting loses nothing.
+import { createServer, type Server, type Socket } from 'node:net';
+import { Channel, CC, NetFn, Privilege } from '../ipmi/constants.js';
+import type { IpmiContext } from '../ipmi/context.js';
+import type { CommandRegistry, IpmiResponse } from '../ipmi/registry.js';
+import { RateLimitedLog, type Logger } from '../log.js';
+import type { Bmc } from '../model/bmc.js';
+import type { Host } from '../model/host.js';
+import { PreTimeoutInterrupt } from '../model/watchdog.js';
+import {
+  encodeControl,
+  encodeResponse,
+  ExternDecoder,
+  HARDWARE_OP_CAPABILITY,
+  MAX_RESPONSE_DATA,
+  PROTOCOL_VERSION,
+  type DropReason,
+  type ExternControl,
+  type ExternRequest,
+  type HardwareOp,
+} from './extern-protocol.js';
+
+export interface ExternServerOptions {
+  bmc: Bmc;
+  host: Host;
+  registry: CommandRegistry;
+  log: Logger;
+  address: string;
+  /** 0 = an ephemeral port (read it back from `port` after start). */
+  port: number;
+}
+
+/** Why a hardware operation was not sent. */
+export type HardwareOpRefusal = 'not-connected' | 'not-supported';
+
+export interface ExternStats {
+  connections: number;
+  requests: number;
+  responses: number;
+  /** Requests dropped because too many were waiting (QEMU sends one at a time; SSIF up to four). */
+  overrun: number;
+  /** Responses that found their connection gone (QEMU answers those requests with 0xD2 itself). */
+  orphaned: number;
+  hardwareOps: number;
+  dropped: Record<DropReason, number>;
+}
+
+const App = { GetDeviceId: 0x01, SetBmcGlobalEnables: 0x2e } as const;
+/** Global enables bit 0: receive message queue interrupt (IPMI v2.0 22.1). */
+const RECEIVE_QUEUE_INTERRUPT = 0x01;
+/** Message flags that mean "the host should look" (22.4): receive queue, event buffer, watchdog pre-timeout, OEM. */
+const ATTENTION_FLAGS = 0xeb;
+/** Requests waiting for dispatch on one connection before more are dropped. */
+const MAX_PENDING = 8;
+const EMPTY = new Uint8Array(0);
+
+/** One QEMU connection: its decoder, its request queue and what it was told. */
+interface Connection {
+  readonly socket: Socket;
+  readonly peer: string;
+  readonly decoder: ExternDecoder;
+  /** CAPABILITIES mask QEMU announced; undefined until it does. */
+  capabilities: number | undefined;
+  /** The attention state last sent. */
+  attention: boolean;
+  pending: number;
+  tail: Promise<void>;
+}
+
+export class ExternBmcServer {
+  readonly #opts: ExternServerOptions;
+  readonly #log: Logger;
+  readonly #warn: RateLimitedLog;
+  readonly #ctx: IpmiContext;
+  #server: Server | undefined;
+  #conn: Connection | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #port = 0;
+  readonly stats: ExternStats = {
+    connections: 0,
+    requests: 0,
+    responses: 0,
+    overrun: 0,
+    orphaned: 0,
+    hardwareOps: 0,
+    dropped: { oversized: 0, 'bad-escape': 0, checksum: 0, short: 0, 'bad-control': 0, empty: 0 },
+  };
+
+  constructor(opts: ExternServerOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#warn = new RateLimitedLog(opts.log);
+    // the system interface has no session and no privilege check (IPMI v2.0 6.12.1)
+    this.#ctx = { bmc: opts.bmc, host: opts.host, channel: Channel.SystemInterface, privilege: Privilege.Oem };
+  }
+
+  /** The bound port (the ephemeral one when constructed with 0); 0 before start. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** True while a QEMU chardev is connected. */
+  get connected(): boolean {
+    return this.#conn !== undefined;
+  }
+
+  /** The CAPABILITIES mask of the connected QEMU, if it announced one. */
+  get capabilities(): number | undefined {
+    return this.#conn?.capabilities;
+  }
+
+  /** Listens; rejects with the socket error (err.code 'EADDRINUSE', 'EACCES', ...). */
+  start(): Promise<void> {
+    if (this.#server) return Promise.reject(new Error('extern BMC server already started'));
+    const server = createServer((socket) => this.#accept(socket));
+    this.#server = server;
+    return new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        this.#server = undefined;
+        server.close();
+        reject(err);
+      };
+      server.once('error', onError);
+      server.listen({ host: this.#opts.address, port: this.#opts.port, exclusive: true }, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.#log.error('extern BMC listener failed', { err: err.message }));
+        const a = server.address();
+        this.#port = typeof a === 'object' && a ? a.port : this.#opts.port;
+        this.#unsubscribe = this.#opts.bmc.events.on('watchdog', (ev) => {
+          if (ev.host === this.#opts.host.index && ev.action === 'pretimeout') this.#preTimeout();
+        });
+        resolve();
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#conn?.socket.destroy();
+    this.#conn = undefined;
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /**
+   * Asks QEMU to act on the machine (power off, hard reset, ACPI power
+   * button, NMI): what a QEMU host backend does for the model's power
+   * requests. Sent only to a QEMU that announced the capability.
+   */
+  sendHardwareOp(op: HardwareOp): { ok: true } | { ok: false; reason: HardwareOpRefusal } {
+    const c = this.#conn;
+    if (!c) return { ok: false, reason: 'not-connected' };
+    if (c.capabilities === undefined || (c.capabilities & HARDWARE_OP_CAPABILITY[op]) === 0) return { ok: false, reason: 'not-supported' };
+    this.stats.hardwareOps++;
+    this.#log.info('hardware operation sent to QEMU', { op });
+    this.#control(c, { name: op });
+    return { ok: true };
+  }
+
+  // ---- connections ---------------------------------------------------------
+
+  #accept(socket: Socket): void {
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    const old = this.#conn;
+    if (old) {
+      // one VM per host: a new connection is QEMU coming back (or a new QEMU); the old one is stale
+      this.#log.warn('new chardev connection replaces the current one', { peer, previous: old.peer });
+      old.socket.destroy();
+    }
+    socket.setNoDelay(true);
+    const c: Connection = {
+      socket,
+      peer,
+      decoder: new ExternDecoder('requests'),
+      capabilities: undefined,
+      attention: this.#attentionWanted(),
+      pending: 0,
+      tail: Promise.resolve(),
+    };
+    this.#conn = c;
+    this.stats.connections++;
+    this.#log.info('QEMU chardev connected', { peer });
+    // VERSION on accept (PROTOCOL.md section 5), then the attention state: QEMU clears SMS_ATN when it loses us
+    this.#control(c, { name: 'version', version: PROTOCOL_VERSION });
+    this.#control(c, { name: c.attention ? this.#attnName() : 'no-attn' });
+    socket.on('data', (chunk: Buffer) => this.#data(c, chunk));
+    socket.on('error', (err) => this.#log.debug('chardev socket error', { peer, err: err.message }));
+    socket.on('close', () => {
+      if (this.#conn === c) this.#conn = undefined;
+      this.#log.info('QEMU chardev disconnected', { peer });
+    });
+  }
+
+  #data(c: Connection, chunk: Buffer): void {
+    for (const item of c.decoder.push(chunk)) {
+      switch (item.name) {
+        case 'dropped':
+          this.stats.dropped[item.reason]++;
+          this.#warn.warn(c.peer, 'chardev frame dropped', { reason: item.reason, length: item.length });
+          break;
+        case 'request':
+          this.#enqueue(c, item);
+          break;
+        case 'version':
+          if (item.version !== PROTOCOL_VERSION) this.#log.warn('QEMU speaks another chardev protocol version', { version: item.version });
+          break;
+        case 'capabilities':
+          c.capabilities = item.mask;
+          this.#log.debug('QEMU capabilities', { mask: `0x${item.mask.toString(16)}` });
+          break;
+        case 'reset':
+          // QEMU: "the interface was reset"; nothing of ours depends on the interface's state
+          this.#log.debug('QEMU reset its IPMI interface');
+          break;
+        case 'response':
+          break;
+        default:
+          this.#warn.warn(c.peer, 'unexpected control operation from QEMU', { op: item.name });
+      }
+    }
+  }
+
+  #enqueue(c: Connection, req: ExternRequest): void {
+    if (c.pending >= MAX_PENDING) {
+      this.stats.overrun++;
+      this.#warn.warn(c.peer, 'too many requests waiting; dropped', { seq: req.seq });
+      return;
+    }
+    c.pending++;
+    c.tail = c.tail
+      .then(() => this.#answer(c, req))
+      .catch((err: unknown) => this.#log.error('answering a chardev request failed', { err: err instanceof Error ? err.message : String(err) }))
+      .finally(() => c.pending--);
+  }
+
+  /** Dispatches one request and answers it with its own seq, in arrival order. */
+  async #answer(c: Connection, req: ExternRequest): Promise<void> {
+    this.stats.requests++;
+    const host = this.#opts.host;
+    let data = req.data;
+    // SSIF pads the first Get Device ID with zero bytes (PROTOCOL.md section 8): answer it as a plain one
+    if (req.netFn === NetFn.App && req.cmd === App.GetDeviceId && data.length > 0 && data.every((b) => b === 0)) data = EMPTY;
+    let res: IpmiResponse = await this.#opts.registry.dispatch({ netFn: req.netFn, cmd: req.cmd, lun: req.lun, data }, this.#ctx, this.#log);
+    if (res.data.length > MAX_RESPONSE_DATA) {
+      this.#log.warn('response longer than the interface carries', { netFn: req.netFn, cmd: req.cmd, length: res.data.length });
+      res = { cc: CC.CannotReturnBytes, data: EMPTY };
+    }
+    if (this.#conn !== c || c.socket.destroyed) {
+      this.stats.orphaned++;
+      return;
+    }
+    // interrupt enable mirrors global enables bit 0 (section 5), sent before the response as ipmi_sim does
+    if (req.netFn === NetFn.App && req.cmd === App.SetBmcGlobalEnables && res.cc === CC.Success) {
+      this.#control(c, { name: (host.globalEnables & RECEIVE_QUEUE_INTERRUPT) !== 0 ? 'enable-irq' : 'disable-irq' });
+    }
+    this.#reconcileAttention(c);
+    if (this.#log.enabled('debug')) this.#log.debug('request', { seq: req.seq, netFn: req.netFn, cmd: req.cmd, cc: res.cc });
+    c.socket.write(encodeResponse({ seq: req.seq, netFn: req.netFn | 1, lun: req.lun, cmd: req.cmd, cc: res.cc, data: res.data }));
+    this.stats.responses++;
+  }
+
+  // ---- attention and the watchdog's pre-timeout -------------------------------
+
+  #attentionWanted(): boolean {
+    return (this.#opts.host.messageFlags & ATTENTION_FLAGS) !== 0;
+  }
+
+  #attnName(): 'attn' | 'attn-irq' {
+    return (this.#opts.host.globalEnables & RECEIVE_QUEUE_INTERRUPT) !== 0 ? 'attn-irq' : 'attn';
+  }
+
+  /** SMS_ATN follows the message flags: set when one is raised, cleared when all are cleared. */
+  #reconcileAttention(c: Connection): void {
+    const want = this.#attentionWanted();
+    if (want === c.attention) return;
+    c.attention = want;
+    this.#control(c, { name: want ? this.#attnName() : 'no-attn' });
+  }
+
+  /** The model raised the pre-timeout flag; an NMI pre-timeout interrupt also goes to the machine. */
+  #preTimeout(): void {
+    const c = this.#conn;
+    if (!c) return;
+    this.#reconcileAttention(c);
+    if (this.#opts.host.watchdog.status().preTimeoutInterrupt === PreTimeoutInterrupt.Nmi) this.sendHardwareOp('send-nmi');
+  }
+
+  #control(c: Connection, m: ExternControl): void {
+    if (!c.socket.destroyed) c.socket.write(encodeControl(m));
+  }
+}
