@@ -51,6 +51,8 @@ export interface ExternStats {
   orphaned: number;
   hardwareOps: number;
   dropped: Record<DropReason, number>;
+  /** Debug counter: total ns from a request's bytes arriving to its response written (for bench/kcs.mjs). */
+  serviceNs: number;
 }
 
 const App = { GetDeviceId: 0x01, SetBmcGlobalEnables: 0x2e } as const;
@@ -92,6 +94,7 @@ export class ExternBmcServer {
     orphaned: 0,
     hardwareOps: 0,
     dropped: { oversized: 0, 'bad-escape': 0, checksum: 0, short: 0, 'bad-control': 0, empty: 0 },
+    serviceNs: 0,
   };
 
   constructor(opts: ExternServerOptions) {
@@ -197,11 +200,12 @@ export class ExternBmcServer {
     socket.on('error', (err) => this.#log.debug('chardev socket error', { peer, err: err.message }));
     socket.on('close', () => {
       if (this.#conn === c) this.#conn = undefined;
-      this.#log.info('QEMU chardev disconnected', { peer });
+      this.#log.info('QEMU chardev disconnected', { peer, requests: this.stats.requests, responses: this.stats.responses, serviceNs: this.stats.serviceNs });
     });
   }
 
   #data(c: Connection, chunk: Buffer): void {
+    const t0 = process.hrtime.bigint();
     for (const item of c.decoder.push(chunk)) {
       switch (item.name) {
         case 'dropped':
@@ -209,7 +213,7 @@ export class ExternBmcServer {
           this.#warn.warn(c.peer, 'chardev frame dropped', { reason: item.reason, length: item.length });
           break;
         case 'request':
-          this.#enqueue(c, item);
+          this.#enqueue(c, item, t0);
           break;
         case 'version':
           if (item.version !== PROTOCOL_VERSION) this.#log.warn('QEMU speaks another chardev protocol version', { version: item.version });
@@ -230,7 +234,7 @@ export class ExternBmcServer {
     }
   }
 
-  #enqueue(c: Connection, req: ExternRequest): void {
+  #enqueue(c: Connection, req: ExternRequest, t0: bigint): void {
     if (c.pending >= MAX_PENDING) {
       this.stats.overrun++;
       this.#warn.warn(c.peer, 'too many requests waiting; dropped', { seq: req.seq });
@@ -239,6 +243,9 @@ export class ExternBmcServer {
     c.pending++;
     c.tail = c.tail
       .then(() => this.#answer(c, req))
+      .then(() => {
+        this.stats.serviceNs += Number(process.hrtime.bigint() - t0);
+      })
       .catch((err: unknown) => this.#log.error('answering a chardev request failed', { err: err instanceof Error ? err.message : String(err) }))
       .finally(() => c.pending--);
   }
