@@ -496,8 +496,9 @@ export class HostMedia {
       if (err) counter.destroy(err);
     });
     source.pipe(counter);
+    const out = createWriteStream(part, { flags: 'wx', mode: 0o600 });
     try {
-      await pipeline(counter, createWriteStream(part, { flags: 'wx', mode: 0o600 }), { signal: abort.signal });
+      await pipeline(counter, out, { signal: abort.signal });
       if (bytes !== req.size) failure = { failure: 'interrupted', detail: `${bytes} of the ${req.size} bytes announced arrived` };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -512,6 +513,12 @@ export class HostMedia {
     }
     cleanup();
     source.unpipe(counter);
+    // the file is opened asynchronously: wait until it is closed, so that a
+    // failed upload's .part file cannot appear after it has been removed
+    if (!out.closed) {
+      out.destroy();
+      await new Promise<void>((resolve) => out.once('close', () => resolve()));
+    }
     if (slot.generation === generation) slot.abort = null;
     if (!failure && slot.generation !== generation) failure = { failure: 'interrupted', detail: 'the drive was ejected during the upload' };
     if (!failure) {

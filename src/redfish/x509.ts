@@ -81,7 +81,8 @@ export function selfSignedCertificate(opts: { commonName: string; organization: 
     extension('2.5.29.17', false, seq(...sans)),
   );
   const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  // positive, and never a leading zero byte that encoders would drop
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
   const tbs = seq(
     tlv(0xa0, integer(Buffer.of(2))),
     integer(serial),
