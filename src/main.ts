@@ -4,6 +4,7 @@
 import { createPrivateKey, randomBytes, randomInt, randomUUID, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { QemuHost } from './backends/qemu/qemu-host.js';
 import { SimHost } from './backends/sim/sim-host.js';
 import type { HostLink } from './backends/link.js';
 import { DEFAULT_PROFILE_PATH, hostSpec, loadProfile, simBehaviour, sensorDef, type Profile } from './config/profile.js';
@@ -36,7 +37,7 @@ export interface RunningBmc {
   readonly bmc: Bmc;
   readonly profile: Profile;
   readonly endpoints: readonly LanEndpoint[];
-  /** QEMU external-BMC listeners, one per host (empty unless --extern-port). */
+  /** QEMU external-BMC listeners, one per host (empty unless --extern-port or a qemu host backend). */
   readonly externServers: readonly ExternBmcServer[];
   readonly redfish: RedfishService;
   readonly web: WebServer;
@@ -174,22 +175,37 @@ export async function startBmc(opts: {
     ipmiPort: options.ipmiPort,
   };
   const consoles = spec.hosts.map(() => new ConsoleBuffer());
-  const links: HostLink[] = spec.hosts.map(
-    (h, i) =>
-      new SimHost({
+  // a qemu host's guest reaches its ExternBmcServer: enabled on an ephemeral port unless --extern-port says where
+  const externPort = options.externPort ?? (profile.host.backend === 'qemu' ? 0 : undefined);
+  const externServers: ExternBmcServer[] = [];
+  const chardevHost = options.listen === '0.0.0.0' || options.listen === '::' ? '127.0.0.1' : options.listen;
+  const links: HostLink[] = spec.hosts.map((h, i) => {
+    const sim = {
+      sensors: profile.host.sensors.map((s) => ({ def: sensorDef(s), sim: simBehaviour(s) })),
+      clock,
+      seed: h.index + 1,
+      powerIdleWatts: profile.host.power.idleWatts,
+      powerMaxWatts: profile.host.power.maxWatts,
+      powerStandbyWatts: profile.host.power.standbyWatts,
+      bootMs: profile.host.bootSeconds * 1000,
+      shutdownMs: profile.host.shutdownSeconds * 1000,
+      hostname: h.inventory?.hostName ?? 'tsbmc-host',
+    };
+    if (profile.host.backend === 'qemu' && profile.host.qemu) {
+      return new QemuHost({
+        machine: profile.host.qemu,
+        index: h.index,
         consoleBuffer: consoles[i]!,
-        sensors: profile.host.sensors.map((s) => ({ def: sensorDef(s), sim: simBehaviour(s) })),
-        clock,
-        seed: h.index + 1,
-        powerIdleWatts: profile.host.power.idleWatts,
-        powerMaxWatts: profile.host.power.maxWatts,
-        powerStandbyWatts: profile.host.power.standbyWatts,
-        bootMs: profile.host.bootSeconds * 1000,
-        shutdownMs: profile.host.shutdownSeconds * 1000,
-        hostname: h.inventory?.hostName ?? 'tsbmc-host',
-        log: log.child(`sim/${h.index}`),
-      }),
-  );
+        sensors: sim,
+        bmcChardev: () => {
+          const srv = externServers[i];
+          return srv ? { host: chardevHost, port: srv.port } : undefined;
+        },
+        log: log.child(`qemu/${h.index}`),
+      });
+    }
+    return new SimHost({ ...sim, consoleBuffer: consoles[i]!, log: log.child(`sim/${h.index}`) });
+  });
   const bmc = new Bmc({ spec, clock, persist, box, links, consoles });
   // virtual media images are cached beside the store; inserted media are re-attached before any power-on
   for (const h of bmc.hosts) h.media.configure({ cacheDir: join(options.stateDir, 'media', opts.name ?? 'bmc0', `host${h.index}`) });
@@ -220,11 +236,10 @@ export async function startBmc(opts: {
     throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen}:${options.ipmiPort}: ${e.code ?? e.message}`);
   }
   // the hosts' in-band system interfaces for QEMU's ipmi-bmc-extern chardev (off by default)
-  const externServers: ExternBmcServer[] = [];
-  if (options.externPort !== undefined) {
+  if (externPort !== undefined) {
     try {
       for (const host of bmc.hosts) {
-        const port = options.externPort === 0 ? 0 : options.externPort + host.index;
+        const port = externPort === 0 ? 0 : externPort + host.index;
         const srv = new ExternBmcServer({ bmc, host, registry, log: log.child(`extern/${host.index}`), address: options.listen, port });
         await srv.start();
         externServers.push(srv);
@@ -237,7 +252,7 @@ export async function startBmc(opts: {
       const e = err as NodeJS.ErrnoException;
       throw new StartError(
         e.code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'LISTEN_FAILED',
-        `cannot listen on TCP ${options.listen}:${options.externPort} (or a following host port) for QEMU's chardev: ${e.code ?? e.message}`,
+        `cannot listen on TCP ${options.listen}:${externPort} (or a following host port) for QEMU's chardev: ${e.code ?? e.message}`,
       );
     }
   }

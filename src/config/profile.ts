@@ -5,6 +5,7 @@
 // writing their own); this module validates against it, fills in the
 // schema's defaults, and translates a profile into the model's specs.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Validator, type OutputUnit } from '@cfworker/json-schema';
 import type { SimBehaviour } from '../backends/sim/sim-host.js';
@@ -76,8 +77,32 @@ export interface Profile {
     bootSeconds: number;
     shutdownSeconds: number;
     inventory?: Partial<InventorySpec>;
+    /** What the host is: the simulated server or a QEMU virtual machine. */
+    backend: 'sim' | 'qemu';
+    /** The virtual machine (filled with defaults when backend is qemu). */
+    qemu?: QemuProfile;
     sensors: ProfileSensor[];
   };
+}
+
+/** `host.qemu`: the virtual machine a qemu backend starts (paths made absolute by loadProfile). */
+export interface QemuProfile {
+  binary: string;
+  machine: string;
+  accel: 'tcg' | 'kvm';
+  memoryMiB: number;
+  cpus: number;
+  kernel?: string;
+  initrd?: string;
+  append: string;
+  disks: { path: string; format: 'raw' | 'qcow2'; snapshot: boolean }[];
+  cdrom: boolean;
+  /** NIC model on user networking, or 'none'. */
+  nic: string;
+  ipmiInterface: 'kcs' | 'bt' | 'none';
+  vnc: boolean;
+  extraArgs: string[];
+  startTimeoutSeconds: number;
 }
 
 export class ProfileError extends Error {
@@ -156,6 +181,10 @@ export function parseProfile(text: string, source: string): Profile {
   if (!r.valid) throw new ProfileError(`${source}: invalid profile:\n${describe(r.errors).slice(0, 10).join('\n')}`);
   applyDefaults(schema, json);
   const profile = json as Profile;
+  if (profile.host.backend === 'qemu' && profile.host.qemu === undefined) {
+    profile.host.qemu = {} as QemuProfile;
+    applyDefaults(schema.properties?.host?.properties?.qemu, profile.host.qemu);
+  }
   const seen = new Set<number>();
   profile.host.sensors.forEach((s, i) => {
     if (seen.has(s.number)) throw new ProfileError(`${source}: invalid profile:\n  host.sensors.${i}.number: duplicate sensor number ${s.number}`);
@@ -171,7 +200,16 @@ export function loadProfile(path: string): Profile {
   } catch (err) {
     throw new ProfileError(`cannot read profile ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseProfile(text, path);
+  const profile = parseProfile(text, path);
+  // the VM's files are named relative to the profile
+  const q = profile.host.qemu;
+  if (q) {
+    const base = dirname(resolve(path));
+    if (q.kernel !== undefined) q.kernel = resolve(base, q.kernel);
+    if (q.initrd !== undefined) q.initrd = resolve(base, q.initrd);
+    for (const d of q.disks) d.path = resolve(base, d.path);
+  }
+  return profile;
 }
 
 export function sensorDef(s: ProfileSensor): SensorDef {
