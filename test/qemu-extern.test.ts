@@ -9,6 +9,7 @@
 // About 15 s under TCG once the guest images are cached; the first build
 // downloads ~73 MB of Debian packages into .cache/qemu-guest.
 import assert from 'node:assert/strict';
+import { buildGuestImages } from './helpers/qemu-guest.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -64,7 +65,7 @@ test('a QEMU guest uses tsbmc as its BMC over KCS (ipmitool in the guest)', { ti
     t.skip(`SKIPPED: no harness at ${TOOLS}`);
     return;
   }
-  const build = await run(join(TOOLS, 'build-guest.sh'), [CACHE], 240_000);
+  const build = await buildGuestImages(TOOLS, CACHE);
   assert.equal(build.code, 0, `build-guest.sh failed:\n${build.stdout}\n${build.stderr}`);
 
   const externPort = await freeTcpPort();

@@ -9,13 +9,14 @@
 // $QEMU_GUEST_TOOLS); without them it is skipped with a loud notice (under CI
 // a missing QEMU fails). About 60 s under TCG once the images are cached.
 import assert from 'node:assert/strict';
+import { buildGuestImages } from './helpers/qemu-guest.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { ipmitool, keyValues, redfish, run, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
+import { ipmitool, keyValues, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
 
 const TOOLS = process.env.QEMU_GUEST_TOOLS ?? fileURLToPath(new URL('../../../shared/tools/qemu-guest', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -77,7 +78,7 @@ test('a QEMU VM as the managed host: power, console, KCS, guest poweroff', { tim
     t.skip(`SKIPPED: no harness at ${TOOLS}`);
     return;
   }
-  const build = await run(join(TOOLS, 'build-guest.sh'), [CACHE], 240_000);
+  const build = await buildGuestImages(TOOLS, CACHE);
   assert.equal(build.code, 0, `build-guest.sh failed:\n${build.stdout}\n${build.stderr}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'tsbmc-qemu-host-'));
