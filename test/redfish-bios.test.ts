@@ -4,8 +4,9 @@
 // the reset comes over IPMI (ipmitool chassis power cycle) or Redfish;
 // ResetBios, Secure Boot and key resets; refusals with the Base messages.
 import assert from 'node:assert/strict';
+import { sushy as runSushy } from './helpers/sushy.js';
 import { after, before, test } from 'node:test';
-import { ADMIN_PASSWORD, ipmitool, python, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
+import { ipmitool, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
 
 let bmc: BmcProcess;
 before(async () => {
@@ -17,24 +18,10 @@ after(async () => {
 
 const SYS = '/redfish/v1/Systems/system';
 /** requests lets these override verify=False (psf/requests#3829): blank them for the self-signed certificate. */
-const NO_CA_ENV = { REQUESTS_CA_BUNDLE: '', CURL_CA_BUNDLE: '' };
 
 /** Runs Python with `s` = a sushy client and `system` = the one ComputerSystem; returns what it prints. */
-async function sushy(code: string, opts: { user?: string; password?: string; expectFail?: boolean } = {}): Promise<string> {
-  const prelude = [
-    'import sushy, json, warnings, logging',
-    'warnings.filterwarnings("ignore")',
-    'logging.disable(logging.CRITICAL)',
-    `s = sushy.Sushy("${bmc.baseUrl}/redfish/v1", username="${opts.user ?? 'admin'}", password="${opts.password ?? ADMIN_PASSWORD}", verify=False)`,
-    // Debian's python3-sushy ships without sushy/standard_registries/, and
-    // any registry lookup (the attribute registry, update_status) lists that
-    // directory: do without the packaged copies, the service serves its own.
-    's._get_standard_message_registry_collection = lambda: []',
-    'system = s.get_system()',
-  ].join('\n');
-  const r = await python(`${prelude}\n${code}`, NO_CA_ENV);
-  assert.equal(r.code, 0, `python failed:\n${r.stderr}\n${r.stdout}`);
-  return r.stdout.trim();
+function sushy(code: string, opts: { user?: string; password?: string } = {}): Promise<string> {
+  return runSushy(bmc, code, { ...opts, withoutStandardRegistries: true });
 }
 
 async function ipmi(args: string[]): Promise<string> {

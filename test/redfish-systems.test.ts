@@ -3,6 +3,7 @@
 // a Redfish reset or boot override shows over IPMI at once and the other way
 // round, since both front doors share one model.
 import assert from 'node:assert/strict';
+import { NO_CA_ENV, sushy as runSushy } from './helpers/sushy.js';
 import { after, before, test } from 'node:test';
 import { ADMIN_PASSWORD, ipmitool, keyValues, python, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
 
@@ -20,20 +21,10 @@ const SYS = '/redfish/v1/Systems/system';
  * verify=False (psf/requests#3829), so a CA bundle in the environment would
  * make sushy refuse the self-signed certificate despite verify=False.
  */
-const NO_CA_ENV = { REQUESTS_CA_BUNDLE: '', CURL_CA_BUNDLE: '' };
 
 /** Runs Python with `s` = a sushy client and `system` = the one ComputerSystem; prints what the code prints. */
-async function sushy(code: string): Promise<string> {
-  const prelude = [
-    'import sushy, json, warnings, logging',
-    'warnings.filterwarnings("ignore")',
-    'logging.disable(logging.CRITICAL)',
-    `s = sushy.Sushy("${bmc.baseUrl}/redfish/v1", username="admin", password="${ADMIN_PASSWORD}", verify=False)`,
-    'system = s.get_system()',
-  ].join('\n');
-  const r = await python(`${prelude}\n${code}`, NO_CA_ENV);
-  assert.equal(r.code, 0, `python failed:\n${r.stderr}\n${r.stdout}`);
-  return r.stdout.trim();
+function sushy(code: string): Promise<string> {
+  return runSushy(bmc, code);
 }
 
 async function ipmi(args: string[]): Promise<string> {

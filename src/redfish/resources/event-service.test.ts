@@ -21,7 +21,7 @@ function valid(body: unknown): void {
 
 function service() {
   const t = makeTestBmc();
-  const sent: { destination: string; headers: Record<string, string>; body: any }[] = [];
+  const sent: { destination: string; headers: Record<string, string>; body: Record<string, any> }[] = [];
   const send: Sender = async (target, body) => {
     sent.push({ destination: target.destination, headers: { ...target.headers }, body: JSON.parse(body) });
     return true;

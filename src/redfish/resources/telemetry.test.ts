@@ -70,7 +70,7 @@ describe('TelemetryService', () => {
       },
     ]);
     assert.equal(d.body.MetricReport['@odata.id'], `${TS}/MetricReports/chassis.CPU_Temp.24h`);
-    const ids = (await call('GET', `${TS}/MetricReportDefinitions`)).body.Members.map((m: any) => m['@odata.id'].split('/').pop());
+    const ids = (await call('GET', `${TS}/MetricReportDefinitions`)).body.Members.map((m: { '@odata.id': string }) => m['@odata.id'].split('/').pop());
     for (const w of ['1h', '24h', '7d']) {
       assert.ok(ids.includes(`chassis.CPU_Temp.${w}`));
       assert.ok(ids.includes(`chassis.total_power.${w}`));
