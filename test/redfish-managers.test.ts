@@ -135,6 +135,24 @@ describe('Redfish Manager and log services with ipmitool and redfishtool', { tim
     assert.equal(last.Originator, '127.0.0.1');
   });
 
+  it('the audit log records IPMI commands that change the machine, with the user and completion code', async () => {
+    await ok(['chassis', 'identify', '5']);
+    await ok(['chassis', 'bootdev', 'pxe']);
+    // a User-level session may not set the restore policy: refused with 0xd4, recorded as such
+    const refused = await ipmitool(bmc, ['-L', 'USER', 'chassis', 'policy', 'always-on']);
+    assert.notEqual(refused.code, 0);
+    await ok(['sensor', 'list']); // reads are not recorded
+    const a = await redfish(bmc, 'GET', '/redfish/v1/Managers/bmc/LogServices/AuditLog/Entries');
+    const ipmi = (a.body.Members as Record<string, unknown>[]).filter((m) => String(m.Message).includes('via IPMI LAN'));
+    const messages = ipmi.map((m) => String(m.Message));
+    assert.ok(messages.includes('admin Chassis Identify host0 via IPMI LAN from 127.0.0.1: completion code 0x00'), messages.join('\n'));
+    assert.ok(messages.some((m) => /^admin Set System Boot Options host0 parameter 5 via IPMI LAN from 127\.0\.0\.1: completion code 0x00$/.test(m)), messages.join('\n'));
+    const policy = ipmi.find((m) => String(m.Message).includes('Set Power Restore Policy'));
+    assert.equal(policy?.Message, 'admin Set Power Restore Policy host0 via IPMI LAN from 127.0.0.1: completion code 0xd4');
+    assert.equal(policy?.Severity, 'Warning');
+    assert.ok(!messages.some((m) => /Get |Sensor Reading/.test(m)), 'reads are not audited');
+  });
+
   it('IPMI over LAN can be switched off and on through NetworkProtocol', async () => {
     const off = await redfish(bmc, 'PATCH', '/redfish/v1/Managers/bmc/NetworkProtocol', { body: { IPMI: { ProtocolEnabled: false } } });
     assert.equal(off.status, 200, off.text);

@@ -5,6 +5,7 @@
 // by registering with a higher priority.
 import { DecodeError, Reader } from '../bytes/index.js';
 import type { Logger } from '../log.js';
+import { auditCommand } from './audit.js';
 import { CC, type PrivilegeLevel } from './constants.js';
 import type { IpmiContext } from './context.js';
 import { IpmiError } from './errors.js';
@@ -74,10 +75,20 @@ export class CommandRegistry {
     return this.#defs.values();
   }
 
-  /** Runs one request; never throws. */
+  /** Runs one request; never throws. Audited commands (audit.ts) are recorded with their completion code. */
   async dispatch(req: IpmiRequest, ctx: IpmiContext, log?: Logger): Promise<IpmiResponse> {
     const def = this.get(req.netFn, req.cmd);
     if (!def) return { cc: CC.InvalidCommand, data: EMPTY };
+    const res = await this.#run(def, req, ctx, log);
+    try {
+      auditCommand(def.name, req.data, res.cc, ctx);
+    } catch (err) {
+      log?.error('cannot record an IPMI command in the audit log', { name: def.name, err: err instanceof Error ? err.message : String(err) });
+    }
+    return res;
+  }
+
+  async #run(def: CommandDef<unknown>, req: IpmiRequest, ctx: IpmiContext, log?: Logger): Promise<IpmiResponse> {
     if (ctx.privilege < def.privilege) return { cc: CC.InsufficientPrivilege, data: EMPTY };
     try {
       const decoded = def.decode(new Reader(req.data), ctx);

@@ -334,7 +334,10 @@ export function selLogEntry(host: Host | undefined, r: SelRecord, entriesPath: s
 
 export function auditLogEntry(r: AuditRecord, entriesPath: string): JsonObject {
   const id = String(r.id);
-  const ok = r.status >= 200 && r.status < 400;
+  // IPMI records carry a completion code (0 = success), the others an HTTP status
+  const ipmi = r.via.startsWith('IPMI');
+  const ok = ipmi ? r.status === 0 : r.status >= 200 && r.status < 400;
+  const result = ipmi ? `completion code 0x${r.status.toString(16).padStart(2, '0')}` : String(r.status);
   return {
     '@odata.id': `${entriesPath}/${id}`,
     '@odata.type': odataType('LogEntry'),
@@ -344,7 +347,7 @@ export function auditLogEntry(r: AuditRecord, entriesPath: string): JsonObject {
     OemRecordFormat: 'tsbmc Audit',
     Created: isoAt(Math.floor(r.time / 1000)),
     Severity: ok ? 'OK' : 'Warning',
-    Message: `${r.user || '(anonymous)'} ${r.operation} ${r.target} via ${r.via} from ${r.source || 'unknown'}: ${r.status}`,
+    Message: `${r.user || '(anonymous)'} ${r.operation} ${r.target} via ${r.via} from ${r.source || 'unknown'}: ${result}`,
     ...(r.user ? { Username: r.user } : {}),
     ...(r.source ? { Originator: r.source, OriginatorType: 'Client' } : {}),
   };
