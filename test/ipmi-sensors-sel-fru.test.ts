@@ -144,3 +144,27 @@ test('raw Get Device ID', async () => {
   const r = await ok(['raw', '0x06', '0x01']);
   assert.match(r, /^ 20 01 00 01 02/);
 });
+
+test('dcmi power limit is enforced: capped reading, then the exception actions (log, then hard power off)', async () => {
+  await ok(['chassis', 'power', 'on']);
+  await ok(['sel', 'clear']);
+  // a reachable limit: the platform throttles, the reading stays under it
+  await ok(['dcmi', 'power', 'set_limit', 'limit', '100']);
+  await ok(['dcmi', 'power', 'set_limit', 'correction', '1000']);
+  await ok(['dcmi', 'power', 'set_limit', 'action', 'sel_logging']);
+  await ok(['dcmi', 'power', 'activate']);
+  await new Promise((r) => setTimeout(r, 2500));
+  const p = await ok(['dcmi', 'power', 'reading']);
+  const w = Number(/Instantaneous power reading:\s+(\d+) Watts/.exec(p)?.[1]);
+  assert.ok(w > 0 && w <= 100, `capped power ${w} W`);
+  // a limit below the idle draw (65 W) cannot be met: logged after the correction time, host stays on
+  await ok(['dcmi', 'power', 'set_limit', 'limit', '40']);
+  await waitFor(async () => (/OEM record c0/.test(await ok(['sel', 'list'])) ? true : undefined), 10_000);
+  const rec = (await ok(['sel', 'list'])).trim().split('\n').at(-1)!;
+  // manufacturer 000000, then DCh, action 11h, average watts, limit 40 (28h 00h)
+  assert.match(rec, /OEM record c0 \| 000000 \| dc11[0-9a-f]{4}2800/, rec);
+  assert.equal(keyValues(await ok(['chassis', 'status'])).get('System Power'), 'on');
+  await ok(['dcmi', 'power', 'set_limit', 'action', 'power_off']);
+  await waitFor(async () => (keyValues(await ok(['chassis', 'status'])).get('System Power') === 'off' ? true : undefined), 10_000);
+  await ok(['dcmi', 'power', 'deactivate']);
+});

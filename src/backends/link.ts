@@ -59,6 +59,12 @@ export interface HostLink {
    */
   sample(nowMs: number): { readings: ReadonlyMap<number, number | null>; powerWatts: number };
   readonly console?: HostConsole;
+  /**
+   * The platform's power capping (DCMI power limit, Redfish PowerLimit):
+   * keep the draw at or below `watts` by throttling; null lifts the cap.
+   * A cap below what the host needs idle cannot be met.
+   */
+  setPowerCap?(watts: number | null): void;
   /** Connects an image to a virtual media drive of the host (null disconnects it). */
   attachMedia?(slot: MediaSlotKind, image: MediaImage | null): void;
   close(): Promise<void>;

@@ -58,6 +58,8 @@ export interface IdentifyState {
 }
 
 const GENERATOR_BMC = 0x0020;
+/** SEL record type of a power limit exception (timestamped OEM, IPMI v2.0 32.2). */
+export const POWER_LIMIT_RECORD_TYPE = 0xc0;
 const EVM_REV = 0x04;
 const POWER_SAMPLES = 3600;
 
@@ -107,6 +109,10 @@ export class Host {
    */
   readonly sensorSetChangedAt: number;
   #power: PowerMachineState = OFF;
+  /** When the power draw went above the active limit (undefined: at or below it). */
+  #overLimitSince: number | undefined;
+  /** The exception action of the current excursion above the limit was taken. */
+  #limitExceptionTaken = false;
   #restartCause: RestartCause = 'unknown';
   #restartChannel = 0;
   #policy: RestorePolicy;
@@ -205,6 +211,7 @@ export class Host {
       },
     };
     this.link.attach(reports);
+    this.#applyPowerCap();
   }
 
   // ---- power ---------------------------------------------------------------
@@ -442,6 +449,7 @@ export class Host {
     }
     this.#powerSamples.push({ t: now, w: powerWatts });
     if (this.#powerSamples.length > POWER_SAMPLES) this.#powerSamples.shift();
+    this.#checkPowerLimit(now);
     const charted = this.#charted;
     this.history.record(now, (i) => (i < charted.length ? charted[i]!.raw : powerWatts));
   }
@@ -533,7 +541,45 @@ export class Host {
   setPowerLimit(p: PowerLimit): void {
     this.powerLimit = { ...p };
     this.#persist.save('power-limit', this.powerLimit);
+    // new settings start a new correction period
+    this.#overLimitSince = undefined;
+    this.#limitExceptionTaken = false;
+    this.#applyPowerCap();
     this.#events.emit({ type: 'dcmi', host: this.index });
+  }
+
+  /** Hands the active limit to the platform's power capping (the backend throttles to it). */
+  #applyPowerCap(): void {
+    const l = this.powerLimit;
+    this.link.setPowerCap?.(l.active && l.limitWatts > 0 ? l.limitWatts : null);
+  }
+
+  /**
+   * DCMI power limit enforcement (DCMI 1.5 6.6): the platform caps the draw;
+   * when the average over the sampling period still exceeds the limit for
+   * longer than the correction time, the exception action is taken once per
+   * excursion: 01h logs and hard powers off, 11h logs only, 00h nothing.
+   */
+  #checkPowerLimit(now: number): void {
+    const l = this.powerLimit;
+    const watched = l.active && l.limitWatts > 0 && this.#power.current === 'on';
+    const average = watched ? this.powerStats(Math.max(1, l.samplingSeconds)).average : 0;
+    if (!watched || average <= l.limitWatts) {
+      this.#overLimitSince = undefined;
+      this.#limitExceptionTaken = false;
+      return;
+    }
+    this.#overLimitSince ??= now;
+    if (this.#limitExceptionTaken || now - this.#overLimitSince < l.correctionMs) return;
+    this.#limitExceptionTaken = true;
+    if (l.exceptionAction !== 0x01 && l.exceptionAction !== 0x11) return;
+    // DCMI leaves the record open: a timestamped OEM record (type C0h, no manufacturer)
+    // carrying DCh, the action, the average and the limit in watts
+    const avg = Math.min(0xffff, Math.round(average));
+    const body = new Uint8Array(13);
+    body.set([0x00, 0x00, 0x00, 0xdc, l.exceptionAction, avg & 0xff, avg >> 8, l.limitWatts & 0xff, l.limitWatts >> 8], 4);
+    this.sel.add(POWER_LIMIT_RECORD_TYPE, body);
+    if (l.exceptionAction === 0x01) this.request('off', 'oem');
   }
 
   // ---- watchdog --------------------------------------------------------------

@@ -16,6 +16,8 @@ export class StubLink implements HostLink {
   readings = new Map<number, number | null>();
   powerWatts = 100;
   lastBoot: BootChoice | undefined;
+  /** The power cap the model handed down (null: none). */
+  powerCap: number | null = null;
 
   attach(r: HostReports): void {
     this.reports = r;
@@ -36,6 +38,9 @@ export class StubLink implements HostLink {
   }
   softOff(): void {
     this.calls.push('soft');
+  }
+  setPowerCap(watts: number | null): void {
+    this.powerCap = watts;
   }
   sample(): { readings: ReadonlyMap<number, number | null>; powerWatts: number } {
     return { readings: this.readings, powerWatts: this.powerWatts };

@@ -430,3 +430,33 @@ test('with the model: a "Once" boot override is consumed by one boot and the OS 
   host.scan();
   assert.equal(host.sensors.get(V12)?.value ?? null, null);
 });
+
+test('power cap: the draw stays under a reachable cap and the CPU runs cooler; an unreachable cap leaves the idle draw', () => {
+  const capped = setup();
+  const free = setup();
+  for (const { host, clock } of [capped, free]) bootToLogin(host, clock);
+  // idle 95 W, max 280 W by default
+  capped.host.setPowerCap(150);
+  const draws: number[] = [];
+  for (let i = 0; i < 600; i++) {
+    capped.clock.advance(1000);
+    free.clock.advance(1000);
+    draws.push(capped.host.sample(capped.clock.now()).powerWatts);
+    free.host.sample(free.clock.now());
+  }
+  assert.ok(Math.max(...draws) <= 150, `max ${Math.max(...draws)} W under a 150 W cap`);
+  assert.ok(Math.max(...draws) > 140, `throttled to the cap, not below it: ${Math.max(...draws)} W`);
+  const cpu = (h: SimHost, c: ManualClock): number => h.sample(c.now()).readings.get(CPU) as number;
+  assert.ok(cpu(capped.host, capped.clock) < cpu(free.host, free.clock), 'throttling lowers the CPU temperature');
+  capped.host.setPowerCap(50);
+  capped.clock.advance(1000);
+  const floor = capped.host.sample(capped.clock.now()).powerWatts;
+  assert.ok(floor > 50 && Math.abs(floor - 95) <= 95 * 0.011, `${floor} W: the idle draw is the floor`);
+  capped.host.setPowerCap(null);
+  let peak = 0;
+  for (let i = 0; i < 600; i++) {
+    capped.clock.advance(1000);
+    peak = Math.max(peak, capped.host.sample(capped.clock.now()).powerWatts);
+  }
+  assert.ok(peak > 150, `the cap is lifted: ${peak} W`);
+});

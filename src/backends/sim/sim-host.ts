@@ -155,6 +155,8 @@ export class SimHost implements HostLink {
   readonly #idleW: number;
   readonly #maxW: number;
   readonly #standbyW: number;
+  /** Highest processor load the power cap allows (1 = no cap). */
+  #capLoad = 1;
   readonly #bootMs: number;
   readonly #shutdownMs: number;
   readonly #cpus: number;
@@ -324,9 +326,21 @@ export class SimHost implements HostLink {
     }
   }
 
-  /** Processor load 0..1 at a monotonic time, in the current state. */
+  /** Processor load 0..1 at a monotonic time, in the current state, throttled to the power cap. */
   #load(t: number): number {
-    return this.#state === 'os-running' ? smoothLoad(this.#seed, t) : STATE_LOAD[this.#state];
+    const load = this.#state === 'os-running' ? smoothLoad(this.#seed, t) : STATE_LOAD[this.#state];
+    return Math.min(load, this.#capLoad);
+  }
+
+  /**
+   * Power capping: the processors are throttled so the draw (with its 1 %
+   * ripple) stays under the cap; the idle draw is the floor, so a cap below
+   * it cannot be met. Throttling lowers the temperatures as well.
+   */
+  setPowerCap(watts: number | null): void {
+    this.#advanceThermal(this.#clock.monotonic());
+    const span = this.#maxW - this.#idleW;
+    this.#capLoad = watts === null || span <= 0 ? 1 : Math.min(1, Math.max(0, (watts / 1.011 - this.#idleW) / span));
   }
 
   /**
