@@ -11,7 +11,7 @@ import { Channel } from '../ipmi/constants.js';
 import { silentLogger } from '../log.js';
 import { makeTestBmc } from '../model/testing.js';
 import { ExternDecoder, type ExternItem } from './extern-protocol.js';
-import { ExternBmcServer } from './extern-server.js';
+import { ExternBmcServer, machineOpFor } from './extern-server.js';
 
 /**
  * Expected frames are built here by hand from PROTOCOL.md section 2-3
@@ -91,11 +91,11 @@ class FakeQemu {
   }
 }
 
-async function setup(t: TestContext) {
+async function setup(t: TestContext, opts: { machineControl?: boolean } = {}) {
   const tb = makeTestBmc();
   const host = tb.bmc.hosts[0]!;
   const registry = createRegistry();
-  const server = new ExternBmcServer({ bmc: tb.bmc, host, registry, log: silentLogger, address: '127.0.0.1', port: 0 });
+  const server = new ExternBmcServer({ bmc: tb.bmc, host, registry, log: silentLogger, address: '127.0.0.1', port: 0, ...opts });
   await server.start();
   const clients: FakeQemu[] = [];
   const open = async (hello = true) => {
@@ -279,6 +279,86 @@ test('sendHardwareOp: refused without QEMU or its capability, sent as a control 
   await quiet.waitItems(4);
   // golden: PROTOCOL.md section 5, chassis power off / reset as ipmi_sim sends them
   assert.equal(Buffer.concat(quiet.raw).toString('hex'), '03a104a1');
+});
+
+test('regression: a watchdog hard reset reaches the VM as RESET (04 a1)', async (t) => {
+  const { open, host, clock } = await setup(t);
+  host.request('on');
+  const q = await open();
+  assert.equal((await q.call(setWatchdog(1, 0x01, 0, 0, 20))).cc, 0); // hard reset, 2.0 s
+  assert.equal((await q.call(request(2, 0x06, 0x22))).cc, 0);
+  q.raw.length = 0;
+  const before = q.items.length;
+  clock.advance(2_100);
+  await q.waitItems(before + 1);
+  // golden: PROTOCOL.md section 4/5, B>Q RAW 04 a1 (RESET: hard reset of the machine)
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '04a1');
+  assert.equal(host.restartCause, 'watchdog');
+});
+
+test('the BMC\'s power-off and power cycle reach the VM as POWEROFF (03 a1); chassis reset as RESET', async (t) => {
+  const { open, host, server } = await setup(t);
+  host.request('on');
+  const q = await open();
+  await q.call(request(1, ...GET_DEVICE_ID)); // QEMU's CAPABILITIES, sent before it, has been read
+  assert.equal(server.capabilities, 0x3f);
+  q.raw.length = 0;
+  const before = q.items.length;
+  assert.equal(host.request('reset', 'chassis-control'), undefined);
+  assert.equal(host.request('off', 'chassis-control'), undefined);
+  host.request('on');
+  assert.equal(host.request('cycle', 'chassis-control'), undefined);
+  await q.waitItems(before + 3);
+  // golden: PROTOCOL.md section 5, chassis power reset / off / cycle as ipmi_sim sends them
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '04a1' + '03a1' + '03a1');
+  assert.equal(server.stats.hardwareOps, 3);
+});
+
+test('what the host does by itself is not echoed to the VM; machineControl false sends nothing', async (t) => {
+  const a = await setup(t);
+  a.host.request('on');
+  const qa = await a.open();
+  await qa.call(request(1, ...GET_DEVICE_ID));
+  assert.equal(a.server.capabilities, 0x3f);
+  a.links[0]!.reports!.restarted('os-reboot');
+  a.links[0]!.reports!.poweredOff('os-poweroff');
+  assert.equal(a.host.power, 'off');
+  assert.equal(a.host.restartCause, 'soft-reset');
+  await sleep(30);
+  assert.deepEqual(qa.controls(), ['version', 'no-attn']);
+  assert.equal(a.server.stats.hardwareOps, 0);
+
+  const b = await setup(t, { machineControl: false });
+  b.host.request('on');
+  const qb = await b.open();
+  await qb.call(request(1, ...GET_DEVICE_ID));
+  assert.equal(b.server.capabilities, 0x3f);
+  b.host.request('reset', 'chassis-control');
+  b.host.request('off', 'chassis-control');
+  await sleep(30);
+  assert.deepEqual(qb.controls(), ['version', 'no-attn']);
+});
+
+test('machineOpFor: the table of model events and the hardware operation each becomes', () => {
+  const host = (requested: 'on' | 'off' | 'cycle' | 'reset' | 'soft' | 'none', restartCause: 'watchdog' | 'chassis-control' | 'soft-reset') => ({
+    index: 0,
+    powerState: { current: 'off' as const, requested, pending: 'none' as const },
+    restartCause,
+  });
+  const cases: [Parameters<typeof machineOpFor>[0], ReturnType<typeof host>, string | undefined][] = [
+    [{ type: 'host-reset', host: 0, cause: 'watchdog' }, host('reset', 'watchdog'), 'reset'],
+    [{ type: 'host-reset', host: 0, cause: 'chassis-control' }, host('reset', 'chassis-control'), 'reset'],
+    [{ type: 'host-reset', host: 0, cause: 'os-reboot' }, host('on', 'soft-reset'), undefined],
+    [{ type: 'host-reset', host: 1, cause: 'watchdog' }, host('reset', 'watchdog'), undefined],
+    [{ type: 'power', host: 0, state: 'off', cause: 'chassis-control' }, host('off', 'chassis-control'), 'power-off'],
+    [{ type: 'power', host: 0, state: 'off', cause: 'watchdog' }, host('cycle', 'watchdog'), 'power-off'],
+    [{ type: 'power', host: 0, state: 'off', cause: 'acpi-shutdown' }, host('soft', 'chassis-control'), undefined],
+    [{ type: 'power', host: 0, state: 'off', cause: 'os-poweroff' }, host('on', 'chassis-control'), undefined],
+    [{ type: 'power', host: 0, state: 'on', cause: 'chassis-control' }, host('on', 'chassis-control'), undefined],
+    [{ type: 'watchdog', host: 0, action: 'expired' }, host('reset', 'watchdog'), undefined],
+    [{ type: 'users', userId: 2 }, host('reset', 'watchdog'), undefined],
+  ];
+  for (const [ev, h, want] of cases) assert.equal(machineOpFor(ev, h), want, JSON.stringify(ev));
 });
 
 test('reconnect: QEMU going away and coming back finds the SEL and sensors as they were', async (t) => {

@@ -5,14 +5,18 @@
 // request goes through the same CommandRegistry as the LAN channel, with the
 // system interface's context (no session, no privilege check), and is
 // answered with the same sequence number. Control frames carry attention,
-// interrupt enable and the BMC's hardware operations (PROTOCOL.md section 4).
-// The model keeps all state, so QEMU reconnecting loses nothing.
+// interrupt enable and the BMC's hardware operations (PROTOCOL.md section 4):
+// when tsbmc does not run the VM itself, the BMC's own hard resets and
+// power-offs of the host (chassis control, watchdog expiry, PEF) reach the VM
+// as RESET and POWEROFF, as they do with ipmi_sim. The model keeps all
+// state, so QEMU reconnecting loses nothing.
 import { createServer, type Server, type Socket } from 'node:net';
 import { Channel, CC, NetFn, Privilege } from '../ipmi/constants.js';
 import type { IpmiContext } from '../ipmi/context.js';
 import type { CommandRegistry, IpmiResponse } from '../ipmi/registry.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import type { Bmc } from '../model/bmc.js';
+import type { ModelEvent } from '../model/events.js';
 import type { Host } from '../model/host.js';
 import { PreTimeoutInterrupt } from '../model/watchdog.js';
 import {
@@ -36,6 +40,31 @@ export interface ExternServerOptions {
   address: string;
   /** 0 = an ephemeral port (read it back from `port` after start). */
   port: number;
+  /**
+   * Carry the BMC's hard resets and power-offs of the host out on the VM
+   * over the chardev. Default: unless the host's backend runs the VM itself
+   * (`qemu`, which acts over QMP; sending both would reset the VM twice).
+   */
+  machineControl?: boolean;
+}
+
+/**
+ * The hardware operation that carries a model event out on a VM attached
+ * over the chardev: a hard reset the BMC made (chassis control, watchdog,
+ * PEF) becomes RESET; the host going off because the BMC turned it off
+ * (power down, the off half of a power cycle) becomes POWEROFF. What the
+ * host did by itself (its OS rebooting or shutting down) is not echoed back,
+ * and power-on has no operation (PROTOCOL.md section 4).
+ */
+export function machineOpFor(ev: ModelEvent, host: Pick<Host, 'index' | 'powerState' | 'restartCause'>): HardwareOp | undefined {
+  if (!('host' in ev) || ev.host !== host.index) return undefined;
+  // a restart the host reported itself is recorded as a soft reset (IPMI v2.0 28.11)
+  if (ev.type === 'host-reset') return host.restartCause === 'soft-reset' ? undefined : 'reset';
+  if (ev.type === 'power' && ev.state === 'off') {
+    const requested = host.powerState.requested;
+    return requested === 'off' || requested === 'cycle' ? 'power-off' : undefined;
+  }
+  return undefined;
 }
 
 /** Why a hardware operation was not sent. */
@@ -84,7 +113,7 @@ export class ExternBmcServer {
   readonly #ctx: IpmiContext;
   #server: Server | undefined;
   #conn: Connection | undefined;
-  #unsubscribe: (() => void) | undefined;
+  #unsubscribe: (() => void)[] = [];
   #port = 0;
   readonly stats: ExternStats = {
     connections: 0,
@@ -137,17 +166,23 @@ export class ExternBmcServer {
         server.on('error', (err) => this.#log.error('extern BMC listener failed', { err: err.message }));
         const a = server.address();
         this.#port = typeof a === 'object' && a ? a.port : this.#opts.port;
-        this.#unsubscribe = this.#opts.bmc.events.on('watchdog', (ev) => {
-          if (ev.host === this.#opts.host.index && ev.action === 'pretimeout') this.#preTimeout();
-        });
+        const events = this.#opts.bmc.events;
+        this.#unsubscribe.push(
+          events.on('watchdog', (ev) => {
+            if (ev.host === this.#opts.host.index && ev.action === 'pretimeout') this.#preTimeout();
+          }),
+        );
+        if (this.#opts.machineControl ?? this.#opts.host.link.kind !== 'qemu') {
+          const forward = (ev: ModelEvent): void => this.#machineOp(ev);
+          this.#unsubscribe.push(events.on('host-reset', forward), events.on('power', forward));
+        }
         resolve();
       });
     });
   }
 
   async stop(): Promise<void> {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    for (const off of this.#unsubscribe.splice(0)) off();
     this.#conn?.socket.destroy();
     this.#conn = undefined;
     const server = this.#server;
@@ -300,6 +335,15 @@ export class ExternBmcServer {
     if (!c) return;
     this.#reconcileAttention(c);
     if (this.#opts.host.watchdog.status().preTimeoutInterrupt === PreTimeoutInterrupt.Nmi) this.sendHardwareOp('send-nmi');
+  }
+
+  // ---- the BMC's power actions on a VM tsbmc does not run ----------------------
+
+  #machineOp(ev: ModelEvent): void {
+    const op = machineOpFor(ev, this.#opts.host);
+    if (!op) return;
+    const sent = this.sendHardwareOp(op);
+    if (!sent.ok) this.#log.debug('hardware operation not sent to QEMU', { op, reason: sent.reason });
   }
 
   #control(c: Connection, m: ExternControl): void {
