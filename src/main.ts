@@ -173,6 +173,7 @@ export async function startBmc(opts: {
     ),
     security,
     ipmiPort: options.ipmiPort,
+    sol: { takeover: profile.sol.takeover },
   };
   const consoles = spec.hosts.map(() => new ConsoleBuffer());
   // a qemu host's guest reaches its ExternBmcServer: enabled on an ephemeral port unless --extern-port says where

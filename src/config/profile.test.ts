@@ -64,3 +64,13 @@ test('errors name the path and the problem', () => {
   typo.host.selCapacty = 10;
   assert.throws(() => parseProfile(JSON.stringify(typo), 't.json'), /host: unknown property "selCapacty"/);
 });
+
+test('sol.takeover: false unless the profile says so; checked like every field', () => {
+  const base = JSON.parse(readFileSync(DEFAULT_PROFILE_PATH, 'utf8')) as Record<string, unknown>;
+  delete base.sol;
+  assert.deepEqual(parseProfile(JSON.stringify(base), 'd.json').sol, { takeover: false });
+  assert.deepEqual(parseProfile(JSON.stringify({ ...base, sol: {} }), 'd.json').sol, { takeover: false });
+  assert.deepEqual(parseProfile(JSON.stringify({ ...base, sol: { takeover: true } }), 'd.json').sol, { takeover: true });
+  assert.throws(() => parseProfile(JSON.stringify({ ...base, sol: { takeover: 'yes' } }), 'd.json'), /sol\.takeover: /);
+  assert.throws(() => parseProfile(JSON.stringify({ ...base, sol: { steal: true } }), 'd.json'), /sol: unknown property "steal"/);
+});

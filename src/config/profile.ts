@@ -61,6 +61,8 @@ export interface Profile {
     maxUsers: number;
   };
   chassis: { hosts: number };
+  /** Serial over LAN; run-time changes (persisted) override it. */
+  sol: { takeover: boolean };
   host: {
     fru: {
       chassis?: { type: number; partNumber: string; serial: string; extra: string[] };

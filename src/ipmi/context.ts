@@ -48,7 +48,25 @@ export interface PayloadActivation {
   /** The payload's own configuration forces encryption / authentication (SOL parameter 2). */
   readonly forceEncryption: boolean;
   readonly forceAuthentication: boolean;
+  /**
+   * An instance held by another session is taken over (deactivated there)
+   * instead of refusing: the configuration allows it and the caller may end
+   * that session's instance.
+   */
+  readonly takeover?: boolean;
 }
+
+/** Suspend/Resume Payload Encryption (24.3) operations. */
+export type PayloadEncryptionOp = 'suspend' | 'resume' | 'regenerate-iv';
+
+/** Why an encryption operation was refused; each front door maps these to its codes. */
+export type PayloadEncryptionRefusal =
+  /** The instance is not active. */
+  | 'not-active'
+  /** The session the instance is active in negotiated no confidentiality. */
+  | 'encryption-unavailable'
+  /** The configuration requires encryption (SOL parameter 2), so it cannot be suspended. */
+  | 'encryption-forced';
 
 /** Why an activation was refused; each front door maps these to its codes. */
 export type PayloadRefusal =
@@ -76,6 +94,8 @@ export interface PayloadInstances {
   activate(caller: SessionPort, instance: number, how: PayloadActivation): PayloadRefusal | undefined;
   /** Ends an instance (whichever session holds it); false when it was not active. */
   deactivate(instance: number, by: SessionPort): boolean;
+  /** Suspends or resumes encryption of an active instance, or renews its IV source. */
+  setEncryption?(instance: number, op: PayloadEncryptionOp, how: { forceEncryption: boolean }): PayloadEncryptionRefusal | undefined;
 }
 
 export interface IpmiContext {

@@ -47,6 +47,12 @@ export interface SolSettings {
   volatileBitRate: number;
   nonVolatileBitRate: number;
   payloadPort: number;
+  /**
+   * A second activation from another session takes the SOL over (the holder
+   * is told "SOL deactivating") instead of being refused with "already
+   * active on another session".
+   */
+  takeover: boolean;
 }
 
 export function defaultSolSettings(port: number): SolSettings {
@@ -62,6 +68,7 @@ export function defaultSolSettings(port: number): SolSettings {
     volatileBitRate: 0x0a,
     nonVolatileBitRate: 0x0a,
     payloadPort: port,
+    takeover: false,
   };
 }
 
@@ -73,6 +80,8 @@ export interface BmcSpec {
   readonly hosts: readonly HostSpec[];
   readonly security: SecurityPolicy;
   readonly ipmiPort: number;
+  /** SOL settings the platform profile gives; what is set at run time overrides them. */
+  readonly sol?: Partial<SolSettings>;
 }
 
 export class Bmc {
@@ -96,6 +105,8 @@ export class Bmc {
   /** Long-running operations (firmware updates), bounded. */
   readonly tasks: TaskList;
   #sol: SolSettings;
+  /** The SOL settings changed at run time: the persisted document. */
+  #solChanged: Partial<SolSettings>;
   #mcIdString: string;
   readonly #persist: Persistence;
 
@@ -132,7 +143,9 @@ export class Bmc {
     this.ntp = new NtpSettings({ persist: opts.persist, events: this.events });
     this.#applyLockoutPolicy();
     this.events.on('lan', () => this.#applyLockoutPolicy());
-    this.#sol = { ...defaultSolSettings(spec.ipmiPort), ...((opts.persist.load('sol') as Partial<SolSettings>) ?? {}) };
+    // defaults, then the profile, then what was set at run time
+    this.#solChanged = (opts.persist.load('sol') as Partial<SolSettings> | undefined) ?? {};
+    this.#sol = { ...defaultSolSettings(spec.ipmiPort), ...spec.sol, ...this.#solChanged };
     this.#mcIdString = (opts.persist.load('mc-id') as string | undefined) ?? spec.name;
     this.hosts = spec.hosts.map((h, i) => {
       const link = opts.links[i];
@@ -168,7 +181,9 @@ export class Bmc {
 
   setSol(change: Partial<SolSettings>): void {
     this.#sol = { ...this.#sol, ...change };
-    this.#persist.save('sol', this.#sol);
+    // only what was changed is kept, so a later profile edit still reaches the rest
+    this.#solChanged = { ...this.#solChanged, ...change };
+    this.#persist.save('sol', this.#solChanged);
     this.events.emit({ type: 'sol-config', channel: Channel.Lan });
   }
 

@@ -190,6 +190,12 @@ export class IvPool {
     this.#at += 16;
     return iv;
   }
+
+  /** Discards what was drawn ahead: the next IV comes from a fresh draw. */
+  reset(): void {
+    this.#pool.fill(0);
+    this.#at = this.#pool.length;
+  }
 }
 
 /** Inverse of aesCbcEncrypt; undefined when the length or the padding is wrong. */

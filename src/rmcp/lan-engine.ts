@@ -89,6 +89,8 @@ export interface PayloadTransport {
   send(session: Session, payload: Uint8Array, opts?: { encrypted?: boolean }): void;
   /** The endpoint's sessions (to find the caller of a payload command). */
   readonly sessions: SessionTable;
+  /** Discards the random IV bytes drawn ahead (Suspend/Resume Payload Encryption, regenerate IV). */
+  regenerateIv?(): void;
 }
 
 /** A handler for one RMCP+ payload type inside an active session (IPMI = 0, SOL = 1). */
@@ -171,7 +173,11 @@ export class LanEngine {
   /** Registers the handler of a payload type (SOL adds itself here). */
   addPayloadHandler(h: PayloadHandler): void {
     this.#payloads.set(h.type, h);
-    h.attach?.({ send: (s, payload, opts) => this.sendPayload(s, h.type, payload, undefined, opts), sessions: this.sessions });
+    h.attach?.({
+      send: (s, payload, opts) => this.sendPayload(s, h.type, payload, undefined, opts),
+      sessions: this.sessions,
+      regenerateIv: () => this.#ivs.reset(),
+    });
   }
 
   /** Closes idle sessions; called by the shared sweep. */
@@ -417,6 +423,8 @@ export class LanEngine {
     const keys = s.keys!;
     // 2. length and integrity required if negotiated
     if (integ.macLength > 0 && !p.authenticated) return this.#drop('integrity-required', peer);
+    // IPMI messages always carry the negotiated encryption; a SOL instance may
+    // run in clear (activated so, or suspended: 24.3) and its handler decides
     if (conf.blockSize > 0 && !p.encrypted && p.payloadType === PayloadType.Ipmi) return this.#drop('integrity-required', peer);
     if (p.encrypted && conf.blockSize === 0) return this.#drop('unsupported', peer);
     if (p.authenticated) {

@@ -7,10 +7,19 @@
 // overrun bit), accumulated per the SOL configuration (accumulate interval,
 // send threshold) and retried until acknowledged (retry count, interval).
 // Packets are protected by the session as every payload is (LanEngine), in
-// clear only when the instance was activated without encryption.
+// clear only when the instance was activated without encryption or its
+// encryption is suspended (Suspend/Resume Payload Encryption, 24.3).
 import { DecodeError, Reader } from '../bytes/index.js';
 import { PayloadType } from '../ipmi/constants.js';
-import type { PayloadActivation, PayloadInstanceInfo, PayloadInstances, PayloadRefusal, SessionPort } from '../ipmi/context.js';
+import type {
+  PayloadActivation,
+  PayloadEncryptionOp,
+  PayloadEncryptionRefusal,
+  PayloadInstanceInfo,
+  PayloadInstances,
+  PayloadRefusal,
+  SessionPort,
+} from '../ipmi/context.js';
 import type { Logger } from '../log.js';
 import type { Bmc } from '../model/bmc.js';
 import type { Clock, TimerHandle } from '../model/clock.js';
@@ -137,6 +146,13 @@ export const SOL_MAX_PAYLOAD = 255;
 const MAX_CHARS = SOL_MAX_PAYLOAD - SOL_HEADER;
 /** Instances per host: one serial port. */
 const CAPACITY = 1;
+/**
+ * Console data packets remembered to recognise a retransmission: half the
+ * sequence space. Consoles send one data packet at a time and number them
+ * 1, 2, ... 15, 1 (stop and wait), so a number seen among the last seven is a
+ * repeat whose ACK was lost, however late the network delivers it.
+ */
+const RECENT_IN = 7;
 
 export interface SolCounters {
   packetsIn: number;
@@ -159,22 +175,32 @@ interface Pending {
   tries: number;
 }
 
+/** A console data packet taken, and how many characters it was acknowledged with. */
+interface Taken {
+  readonly seq: number;
+  readonly accepted: number;
+}
+
 /** One activated SOL instance: its session, its position in the host's console, its timers. */
 class SolInstance {
   readonly session: Session;
-  readonly encrypted: boolean;
+  /**
+   * Payloads of this instance are encrypted both ways. Set at activation;
+   * Suspend/Resume Payload Encryption (24.3) clears and sets it.
+   */
+  encrypted: boolean;
   /** Console offset of the next byte to send (start of the pending packet, if any). */
   offset: number;
   nextSeq = 1;
   pending: Pending | undefined;
   retryTimer: TimerHandle | undefined;
   accumulateTimer: TimerHandle | undefined;
-  /** Last console data packet taken, to acknowledge repeats without writing twice. */
-  lastInSeq = 0;
-  lastInAccepted = 0;
-  /** Modem lines as the console set them (15.9 operation bits). */
+  /** The last console data packets taken, newest last (RECENT_IN of them). */
+  readonly recent: Taken[] = [];
+  /** Modem lines as the console's last data packet set them (15.9 operation bits). */
   ctsDeasserted = false;
   dcdDsrDeasserted = false;
+  ringWor = false;
   unsubscribe: () => void;
 
   constructor(session: Session, encrypted: boolean, offset: number, unsubscribe: () => void) {
@@ -188,6 +214,15 @@ class SolInstance {
     const s = this.nextSeq;
     this.nextSeq = s >= 15 ? 1 : s + 1;
     return s;
+  }
+
+  taken(seq: number): Taken | undefined {
+    return this.recent.find((t) => t.seq === seq);
+  }
+
+  remember(t: Taken): void {
+    this.recent.push(t);
+    if (this.recent.length > RECENT_IN) this.recent.shift();
   }
 
   stop(): void {
@@ -208,10 +243,12 @@ export interface SolPayloadOptions {
 
 /**
  * The SOL payload handler of one LAN endpoint (one host). At most one
- * instance (instance 1) is active at a time, across all sessions; a second
- * Activate Payload is refused ("already active on another session") rather
- * than taking the console over, as ipmitool and FreeIPMI expect: the owner
- * or another console ends it with Deactivate Payload.
+ * instance (instance 1) is active at a time, across all sessions. A second
+ * Activate Payload from another session is refused ("already active on
+ * another session") unless the configuration allows takeover (the SOL
+ * setting `takeover`, and a caller allowed to end the other session's
+ * instance): then the holder is told "SOL deactivating" and loses the
+ * instance to the caller.
  */
 export class SolPayload implements PayloadHandler, PayloadInstances {
   readonly type = PayloadType.Sol;
@@ -241,6 +278,12 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
     this.#transport = transport;
   }
 
+  /** The active instance's state, for tests and diagnostics. */
+  state(): { sessionId: number; encrypted: boolean; ctsDeasserted: boolean; dcdDsrDeasserted: boolean; ringWor: boolean } | undefined {
+    const i = this.#instance;
+    return i && { sessionId: i.session.id, encrypted: i.encrypted, ctsDeasserted: i.ctsDeasserted, dcdDsrDeasserted: i.dcdDsrDeasserted, ringWor: i.ringWor };
+  }
+
   // ---- PayloadInstances (Activate / Deactivate / status commands) ----
 
   active(): readonly PayloadInstanceInfo[] {
@@ -254,10 +297,16 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
     if (!session || !session.active || session.protocol !== 1) return 'limit';
     const canEncrypt = (session.confidentiality?.blockSize ?? 0) > 0;
     const canAuthenticate = (session.integrity?.macLength ?? 0) > 0;
-    if (this.#instance) return 'active-elsewhere';
+    const held = this.#instance;
+    // the holder itself asking again is refused even where takeover is allowed
+    if (held && (held.session === session || !how.takeover)) return 'active-elsewhere';
     if (how.encrypt && !canEncrypt) return 'encryption-unavailable';
     if (how.forceEncryption && !canEncrypt) return 'encryption-required';
     if ((how.authenticate || how.forceAuthentication) && !canAuthenticate) return 'authentication-unavailable';
+    if (held) {
+      this.#end(held, true);
+      if (this.#log.enabled('debug')) this.#log.debug('SOL taken over', { from: held.session.handle, to: session.handle });
+    }
     // Encrypted when the suite can and the console asked or the configuration forces it.
     const encrypted = canEncrypt && (how.encrypt || how.forceEncryption);
     const console = this.#host.console;
@@ -275,6 +324,33 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
     return true;
   }
 
+  /**
+   * Suspend/Resume Payload Encryption (24.3). Suspended, the instance's
+   * packets go out in clear and the console's are taken in clear or
+   * encrypted (those in flight when it switched); resumed, clear packets are
+   * ignored again. Every IV comes fresh from the CSPRNG, so regenerating
+   * only discards the random bytes drawn ahead.
+   */
+  setEncryption(instance: number, op: PayloadEncryptionOp, how: { forceEncryption: boolean }): PayloadEncryptionRefusal | undefined {
+    const inst = this.#instance;
+    if (!inst || instance !== 1) return 'not-active';
+    if ((inst.session.confidentiality?.blockSize ?? 0) === 0) return 'encryption-unavailable';
+    switch (op) {
+      case 'suspend':
+        if (how.forceEncryption) return 'encryption-forced';
+        inst.encrypted = false;
+        break;
+      case 'resume':
+        inst.encrypted = true;
+        break;
+      case 'regenerate-iv':
+        this.#transport?.regenerateIv?.();
+        break;
+    }
+    if (this.#log.enabled('debug')) this.#log.debug('SOL encryption', { session: inst.session.handle, op, encrypted: inst.encrypted });
+    return undefined;
+  }
+
   // ---- PayloadHandler -----------------------------------------------------
 
   sessionClosed(session: Session): void {
@@ -288,6 +364,13 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
     if (inst) this.#end(inst, false);
   }
 
+  /*
+   * One console packet: its ACK/NACK of our pending packet first, then its
+   * own characters and operation bits if it is a data packet (sequence
+   * number not 0). An ACK-only packet carries nothing else: its operation
+   * byte holds only the NACK bit, and any bytes after the header are not
+   * characters.
+   */
   handle(session: Session, payload: Uint8Array, _reply: PayloadReply, info: PayloadInfo): void {
     this.counters.packetsIn++;
     const inst = this.#instance;
@@ -306,9 +389,6 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
       return;
     }
     if (p.ackSeq !== 0) this.#acknowledged(inst, p);
-    if (p.flushOutbound) this.#flushOutbound(inst);
-    inst.ctsDeasserted = p.deassertCts;
-    inst.dcdDsrDeasserted = p.deassertDcdDsr;
     if (p.seq !== 0) this.#consoleData(inst, p);
     if (this.#instance === inst) this.#pump(inst);
   }
@@ -316,20 +396,32 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
   // ---- console → host -------------------------------------------------------
 
   #consoleData(inst: SolInstance, p: SolConsolePacket): void {
-    if (p.seq === inst.lastInSeq) {
-      // a repeat: our ACK was lost; acknowledge again, do not write twice
+    const seen = inst.taken(p.seq);
+    if (seen) {
+      // a repeat (our ACK was lost, or the network delivered a copy late):
+      // acknowledge again with the same count; nothing is written or done twice
       this.counters.duplicates++;
-      this.#send(inst, { seq: 0, ackSeq: p.seq, accepted: inst.lastInAccepted });
+      this.#send(inst, { seq: 0, ackSeq: p.seq, accepted: seen.accepted });
       return;
     }
     const link = this.#host.link.console;
-    if (p.generateBreak) link?.sendBreak?.();
-    const accepted = link ? p.data.length : 0;
-    if (link && p.data.length > 0) link.write(p.data);
-    inst.lastInSeq = p.seq;
-    inst.lastInAccepted = accepted;
-    // No console to take the characters (host without a serial link): NACK, transfer unavailable.
-    this.#send(inst, link ? { seq: 0, ackSeq: p.seq, accepted } : { seq: 0, ackSeq: p.seq, accepted: 0, nack: true, transferUnavailable: true });
+    if (!link) {
+      // No serial link to take the characters: NACK, transfer unavailable. Not
+      // remembered, so the console's retry is taken once a link is there.
+      this.#send(inst, { seq: 0, ackSeq: p.seq, accepted: 0, nack: true, transferUnavailable: true });
+      return;
+    }
+    // Operation bits (table 15-2 byte 4), in the order a UART would see them.
+    // Flush inbound: characters from the console go to the link at once, the
+    // BMC holds none to flush. Flush outbound drops what awaits sending.
+    if (p.flushOutbound) this.#flushOutbound(inst);
+    inst.ctsDeasserted = p.deassertCts;
+    inst.dcdDsrDeasserted = p.deassertDcdDsr;
+    inst.ringWor = p.ringWor;
+    if (p.generateBreak) link.sendBreak?.();
+    if (p.data.length > 0) link.write(p.data);
+    inst.remember({ seq: p.seq, accepted: p.data.length });
+    this.#send(inst, { seq: 0, ackSeq: p.seq, accepted: p.data.length });
   }
 
   // ---- host → console -------------------------------------------------------
@@ -360,9 +452,13 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
     inst.offset = this.#host.console.end;
   }
 
-  /** Sends what the host wrote, unless a packet awaits its ACK or the accumulate interval runs. */
+  /**
+   * Sends what the host wrote, unless a packet awaits its ACK, the console
+   * paused the host (CTS deasserted: the output waits in the console ring)
+   * or the accumulate interval runs.
+   */
   #pump(inst: SolInstance): void {
-    if (this.#instance !== inst || inst.pending) return;
+    if (this.#instance !== inst || inst.pending || inst.ctsDeasserted) return;
     const console = this.#host.console;
     const available = console.end - inst.offset;
     if (available <= 0) return;
@@ -380,7 +476,7 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
   }
 
   #sendData(inst: SolInstance): void {
-    if (this.#instance !== inst || inst.pending) return;
+    if (this.#instance !== inst || inst.pending || inst.ctsDeasserted) return;
     inst.accumulateTimer?.cancel();
     inst.accumulateTimer = undefined;
     const chunk = this.#host.console.since(inst.offset);

@@ -121,3 +121,59 @@ test('payload commands outside an RMCP+ session: D5h', async () => {
   const r = await registry.dispatch({ netFn: APP, cmd: 0x48, data: Uint8Array.from(ACTIVATE) }, ctx);
   assert.equal(r.cc, 0xd5);
 });
+
+test('Activate Payload with SOL takeover configured: the caller takes it when it could have deactivated it', async () => {
+  const { session, call, bmc, sol } = setup();
+  bmc.setSol({ takeover: true });
+  const operator = session(3, 3);
+  const admin = session(2, 4);
+  const admin2 = session(2, 4);
+  await ok(call(admin, 0x48, ACTIVATE), [0, 0, 0, 0, 0xff, 0, 0xff, 0, 0x66, 0x3f, 0xff, 0xff]);
+  // an operator of another user may not end an administrator's SOL, so may not take it either
+  await cc(call(operator, 0x48, ACTIVATE), 0x80);
+  // the holder asking again is still refused
+  await cc(call(admin, 0x48, ACTIVATE), 0x80);
+  await ok(call(admin2, 0x48, ACTIVATE), [0, 0, 0, 0, 0xff, 0, 0xff, 0, 0x66, 0x3f, 0xff, 0xff]);
+  assert.deepEqual(sol.active(), [{ instance: 1, sessionId: admin2.id }]);
+  // off again: refused as before
+  bmc.setSol({ takeover: false });
+  await cc(call(admin, 0x48, ACTIVATE), 0x80);
+});
+
+test('Suspend/Resume Payload Encryption (55h): completion codes 80h-83h, reserved fields, success', async () => {
+  const { session, call, bmc, sol } = setup();
+  const admin = session(2, 4);
+  const operator = session(3, 3);
+  // nothing active: 83h
+  await cc(call(admin, 0x55, [0x01, 0x01, 0x00]), 0x83);
+  await cc(call(admin, 0x55, [0x01, 0x02, 0x00]), 0x83);
+  // IPMI payload (type 0) has no encryption of its own to suspend: 80h
+  await cc(call(admin, 0x55, [0x00, 0x01, 0x00]), 0x80);
+  // reserved operation 11b, reserved bits, instance 0, short and long requests
+  await cc(call(admin, 0x55, [0x01, 0x01, 0x03]), 0xcc);
+  await cc(call(admin, 0x55, [0x01, 0x01, 0x04]), 0xcc);
+  await cc(call(admin, 0x55, [0x41, 0x01, 0x00]), 0xcc);
+  await cc(call(admin, 0x55, [0x01, 0x00, 0x00]), 0xcc);
+  await cc(call(admin, 0x55, [0x01, 0x01]), 0xc7);
+  await cc(call(admin, 0x55, [0x01, 0x01, 0x00, 0x00]), 0xc7);
+  await ok(call(admin, 0x48, ACTIVATE), [0, 0, 0, 0, 0xff, 0, 0xff, 0, 0x66, 0x3f, 0xff, 0xff]);
+  // force encryption (the default) forbids suspending: 81h; resume and a new IV are fine
+  await cc(call(admin, 0x55, [0x01, 0x01, 0x00]), 0x81);
+  await ok(call(admin, 0x55, [0x01, 0x01, 0x01]), []);
+  await ok(call(admin, 0x55, [0x01, 0x01, 0x02]), []);
+  bmc.setSol({ forceEncryption: false });
+  // another user's operator may not change an administrator's SOL
+  await cc(call(operator, 0x55, [0x01, 0x01, 0x00]), 0xd4);
+  await ok(call(admin, 0x55, [0x01, 0x01, 0x00]), []);
+  assert.equal(sol.state()?.encrypted, false);
+  await ok(call(admin, 0x55, [0x01, 0x01, 0x01]), []);
+  assert.equal(sol.state()?.encrypted, true);
+});
+
+test('Suspend/Resume Payload Encryption on a session without confidentiality: 82h', async () => {
+  const { session, call, bmc } = setup(0x00);
+  bmc.setSol({ forceEncryption: false });
+  const admin = session(2, 4);
+  await ok(call(admin, 0x48, [0x01, 0x01, 0x46, 0, 0, 0]), [0, 0, 0, 0, 0xff, 0, 0xff, 0, 0x66, 0x3f, 0xff, 0xff]);
+  for (const op of [0x00, 0x01, 0x02]) await cc(call(admin, 0x55, [0x01, 0x01, op]), 0x82);
+});

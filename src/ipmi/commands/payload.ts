@@ -1,14 +1,15 @@
 // Payload commands (NetFn App, IPMI v2.0 section 24.1-24.5): Activate and
-// Deactivate Payload, Get Payload Activation Status and Get Payload Instance
-// Info. The transport keeps the instances (for SOL, rmcp/sol.ts); these
-// definitions check the request, the user's payload access, the SOL
-// configuration (enabled, privilege, forced encryption/authentication) and
-// map the transport's typed refusals to the section's completion codes.
+// Deactivate Payload, Suspend/Resume Payload Encryption, Get Payload
+// Activation Status and Get Payload Instance Info. The transport keeps the
+// instances (for SOL, rmcp/sol.ts); these definitions check the request, the
+// user's payload access, the SOL configuration (enabled, privilege, forced
+// encryption/authentication, takeover) and map the transport's typed
+// refusals to the section's completion codes.
 import type { Reader } from '../../bytes/index.js';
 import { Writer } from '../../bytes/index.js';
-import { check, fail } from '../app-fields.js';
+import { check, fail, reserved } from '../app-fields.js';
 import { AuthType, Channel, CC, NetFn, PayloadType, Privilege } from '../constants.js';
-import type { IpmiContext, PayloadInstances, PayloadRefusal } from '../context.js';
+import type { IpmiContext, PayloadEncryptionOp, PayloadEncryptionRefusal, PayloadInstances, PayloadRefusal, SessionSummary } from '../context.js';
 import { command, type CommandDef } from '../registry.js';
 
 const Cmd = {
@@ -16,6 +17,7 @@ const Cmd = {
   DeactivatePayload: 0x49,
   GetPayloadActivationStatus: 0x4a,
   GetPayloadInstanceInfo: 0x4b,
+  SuspendResumePayloadEncryption: 0x55,
 } as const;
 
 /** Completion codes of Activate (24.1) and Deactivate (24.2) Payload. */
@@ -41,6 +43,27 @@ const REFUSALS: Readonly<Record<PayloadRefusal, number>> = {
   // No code of its own in 24.1: the session lacks what the configuration demands.
   'authentication-unavailable': CC.InsufficientPrivilege,
 };
+
+/** Completion codes of Suspend/Resume Payload Encryption (24.3). */
+export const EncryptionCC = {
+  /** Operation not supported for the given payload type. */
+  OperationNotSupported: 0x80,
+  /** Operation not allowed under the present configuration (encryption is forced). */
+  NotAllowed: 0x81,
+  /** Encryption is not available for the session the payload is active under. */
+  EncryptionUnavailable: 0x82,
+  /** The payload instance is not presently active. */
+  NotActive: 0x83,
+} as const;
+
+const ENCRYPTION_REFUSALS: Readonly<Record<PayloadEncryptionRefusal, number>> = {
+  'not-active': EncryptionCC.NotActive,
+  'encryption-unavailable': EncryptionCC.EncryptionUnavailable,
+  'encryption-forced': EncryptionCC.NotAllowed,
+};
+
+/** Operation field of Suspend/Resume Payload Encryption; 11b is reserved. */
+const ENCRYPTION_OPS: readonly PayloadEncryptionOp[] = ['suspend', 'resume', 'regenerate-iv'];
 
 /** User payload access bit of SOL (24.6 byte 3 [1]). */
 const SOL_ACCESS = 1 << PayloadType.Sol;
@@ -104,6 +127,17 @@ function solInstances(ctx: IpmiContext, type: number): PayloadInstances {
   return p;
 }
 
+/** The session an instance is active in, if it is still listed. */
+function holder(ctx: IpmiContext, p: PayloadInstances, instance: number): SessionSummary | undefined {
+  const current = p.active().find((a) => a.instance === instance);
+  return current && ctx.sessions?.list().find((s) => s.id === current.sessionId);
+}
+
+/** The holder's user, or an administrator, may end or change another session's instance (as phosphor-net-ipmid). */
+function mayControl(ctx: IpmiContext, owner: SessionSummary | undefined): boolean {
+  return !owner || owner.userId === ctx.session!.userId || ctx.privilege >= Privilege.Administrator;
+}
+
 function activate(req: PayloadRequest, ctx: IpmiContext): Uint8Array {
   const p = solInstances(ctx, req.type);
   check(req.instance >= 1, 'payload instance');
@@ -120,6 +154,8 @@ function activate(req: PayloadRequest, ctx: IpmiContext): Uint8Array {
     authenticate: (aux & 0x40) !== 0,
     forceEncryption: sol.forceEncryption,
     forceAuthentication: sol.forceAuthentication,
+    // takeover when configured and the caller could have deactivated the holder's instance
+    takeover: sol.takeover && mayControl(ctx, holder(ctx, p, req.instance)),
   });
   if (refusal) fail(REFUSALS[refusal], refusal);
   return new Writer(12)
@@ -136,13 +172,51 @@ function deactivate(req: PayloadRequest, ctx: IpmiContext): Uint8Array {
   check(req.instance >= 1 && req.instance <= p.capacity, 'payload instance');
   const current = p.active().find((a) => a.instance === req.instance);
   if (!current) fail(PayloadCC.AlreadyDeactivated, 'not active');
-  const session = ctx.session!;
-  // The owner's user, or an administrator, may end it (as phosphor-net-ipmid).
-  const owner = ctx.sessions?.list().find((s) => s.id === current.sessionId);
-  if (owner && owner.userId !== session.userId && ctx.privilege < Privilege.Administrator) {
-    fail(CC.InsufficientPrivilege, 'SOL held by another user');
-  }
-  if (!p.deactivate(req.instance, session)) fail(PayloadCC.AlreadyDeactivated, 'not active');
+  if (!mayControl(ctx, holder(ctx, p, req.instance))) fail(CC.InsufficientPrivilege, 'SOL held by another user');
+  if (!p.deactivate(req.instance, ctx.session!)) fail(PayloadCC.AlreadyDeactivated, 'not active');
+  return new Uint8Array(0);
+}
+
+/*
+ * Suspend/Resume Payload Encryption (24.3). Request:
+ *   1   [7:6] reserved, [5:0] payload type
+ *   2   [7:4] reserved, [3:0] payload instance
+ *   3   [7:2] reserved, [1:0] operation: 00b suspend encryption, 01b resume
+ *       encryption, 10b regenerate initialization vector, 11b reserved
+ * Response: completion code only. 80h operation not supported for the
+ * payload type, 81h not allowed under the present configuration, 82h
+ * encryption not available for the session the payload is active under,
+ * 83h payload instance not presently active.
+ */
+interface EncryptionRequest {
+  type: number;
+  instance: number;
+  op: number;
+}
+
+function decodeEncryptionRequest(r: Reader): EncryptionRequest {
+  const type = r.u8();
+  const instance = r.u8();
+  const op = r.u8();
+  r.end();
+  reserved(type, 0xc0, 'payload type');
+  reserved(instance, 0xf0, 'payload instance');
+  reserved(op, 0xfc, 'operation');
+  return { type, instance, op };
+}
+
+function setEncryption(req: EncryptionRequest, ctx: IpmiContext): Uint8Array {
+  const op = ENCRYPTION_OPS[req.op];
+  check(op !== undefined, 'operation');
+  // IPMI messages are not activated and have no instances to change
+  if (req.type !== PayloadType.Sol) fail(EncryptionCC.OperationNotSupported, `payload type ${req.type}`);
+  const p = ctx.payloads?.(req.type);
+  if (!p?.setEncryption || !ctx.session || ctx.session.authType !== AuthType.RmcpPlus) fail(CC.NotSupportedInPresentState, 'payloads need an RMCP+ session');
+  check(req.instance >= 1, 'payload instance');
+  if (req.instance > p.capacity) fail(EncryptionCC.NotActive, 'no such instance');
+  if (!mayControl(ctx, holder(ctx, p, req.instance))) fail(CC.InsufficientPrivilege, 'SOL held by another user');
+  const refusal = p.setEncryption(req.instance, op, { forceEncryption: ctx.bmc.sol.forceEncryption });
+  if (refusal) fail(ENCRYPTION_REFUSALS[refusal], refusal);
   return new Uint8Array(0);
 }
 
@@ -185,6 +259,15 @@ export const payloadCommands: readonly CommandDef<unknown>[] = [
     section: 'IPMI 2.0 24.2',
     decode: decodePayloadRequest,
     handle: deactivate,
+  }),
+  command({
+    netFn: A,
+    cmd: Cmd.SuspendResumePayloadEncryption,
+    name: 'Suspend/Resume Payload Encryption',
+    privilege: Privilege.User,
+    section: 'IPMI 2.0 24.3',
+    decode: decodeEncryptionRequest,
+    handle: setEncryption,
   }),
   command({
     netFn: A,

@@ -301,3 +301,19 @@ test('no Transport handler throws past the dispatcher on arbitrary input', async
     }
   }
 });
+
+test('SOL parameter C0h (OEM): takeover, persisted as a run-time change only', async () => {
+  const { getSol, setSol, persist, bmc } = setup();
+  await ok(getSol(0xc0), [0x11, 0x00]);
+  await ok(setSol(0xc0, [0x01]), []);
+  await ok(getSol(0xc0), [0x11, 0x01]);
+  assert.equal(bmc.sol.takeover, true);
+  await cc(setSol(0xc0, [0x02]), 0xcc);
+  await cc(setSol(0xc0, []), 0xc7);
+  await cc(setSol(0xc1, [0x00]), 0x80);
+  // the store keeps what was set, not the whole configuration (the profile still reaches the rest)
+  assert.deepEqual(persist.load('sol'), { takeover: true });
+  const again = setup();
+  assert.equal(again.bmc.sol.takeover, false);
+  assert.equal(makeTestBmc({ persist }).bmc.sol.takeover, true);
+});

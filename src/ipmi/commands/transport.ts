@@ -418,6 +418,8 @@ function setSol(bmc: Bmc, change: Partial<SolSettings>): void {
  *   6  volatile bit rate: [3:0]
  *   7  SOL payload channel (read-only)
  *   8  SOL payload port, LS byte first (read-only here: it is the RMCP port)
+ *   C0h (OEM, 192-255) SOL takeover: [0] 1b = an activation from another
+ *      session takes the SOL over instead of being refused (24.1 code 80h)
  */
 const SOL_PARAMETERS: ReadonlyMap<number, Parameter> = new Map<number, Parameter>([
   [0, { length: 1, get: (bmc) => Uint8Array.of(solProgress.get(bmc)), set: (d, bmc) => solProgress.write(bmc, d[0]!) }],
@@ -472,6 +474,17 @@ const SOL_PARAMETERS: ReadonlyMap<number, Parameter> = new Map<number, Parameter
   [7, { get: (bmc) => Uint8Array.of(bmc.lan.channel) }],
   // the port this request arrived on: with one endpoint per host, each host's differs
   [8, { get: (bmc, _set, ctx) => new Writer(2).u16le(ctx.localPort || bmc.sol.payloadPort).finish() }],
+  [
+    0xc0,
+    {
+      length: 1,
+      get: (bmc) => Uint8Array.of(bmc.sol.takeover ? 0x01 : 0),
+      set: (d, bmc) => {
+        reserved(d[0]!, 0xfe, 'SOL takeover');
+        setSol(bmc, { takeover: d[0] === 1 });
+      },
+    },
+  ],
 ]);
 
 // ---- codecs --------------------------------------------------------------------------
