@@ -314,6 +314,21 @@ test('the BMC\'s power-off and power cycle reach the VM as POWEROFF (03 a1); cha
   assert.equal(server.stats.hardwareOps, 3);
 });
 
+test('the BMC\'s soft off and diagnostic interrupt reach the VM as GRACEFUL_SHUTDOWN (09 a1) and SEND_NMI (07 a1)', async (t) => {
+  const { open, host, server } = await setup(t);
+  host.request('on');
+  const q = await open();
+  await q.call(request(1, ...GET_DEVICE_ID));
+  q.raw.length = 0;
+  const before = q.items.length;
+  assert.equal(host.request('diag', 'chassis-control'), undefined);
+  assert.equal(host.request('soft', 'chassis-control'), undefined);
+  await q.waitItems(before + 2);
+  // golden: PROTOCOL.md section 5, the power button press and NMI control operations
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '07a1' + '09a1');
+  assert.equal(server.stats.hardwareOps, 2);
+});
+
 test('what the host does by itself is not echoed to the VM; machineControl false sends nothing', async (t) => {
   const a = await setup(t);
   a.host.request('on');
@@ -355,6 +370,9 @@ test('machineOpFor: the table of model events and the hardware operation each be
     [{ type: 'power', host: 0, state: 'off', cause: 'acpi-shutdown' }, host('soft', 'chassis-control'), undefined],
     [{ type: 'power', host: 0, state: 'off', cause: 'os-poweroff' }, host('on', 'chassis-control'), undefined],
     [{ type: 'power', host: 0, state: 'on', cause: 'chassis-control' }, host('on', 'chassis-control'), undefined],
+    [{ type: 'host-signal', host: 0, signal: 'soft-off' }, host('soft', 'chassis-control'), 'graceful-shutdown'],
+    [{ type: 'host-signal', host: 0, signal: 'nmi' }, host('on', 'chassis-control'), 'send-nmi'],
+    [{ type: 'host-signal', host: 1, signal: 'nmi' }, host('on', 'chassis-control'), undefined],
     [{ type: 'watchdog', host: 0, action: 'expired' }, host('reset', 'watchdog'), undefined],
     [{ type: 'users', userId: 2 }, host('reset', 'watchdog'), undefined],
   ];

@@ -60,6 +60,8 @@ export function machineOpFor(ev: ModelEvent, host: Pick<Host, 'index' | 'powerSt
   if (!('host' in ev) || ev.host !== host.index) return undefined;
   // a restart the host reported itself is recorded as a soft reset (IPMI v2.0 28.11)
   if (ev.type === 'host-reset') return host.restartCause === 'soft-reset' ? undefined : 'reset';
+  // the power button and the diagnostic interrupt: the guest decides what follows
+  if (ev.type === 'host-signal') return ev.signal === 'soft-off' ? 'graceful-shutdown' : 'send-nmi';
   if (ev.type === 'power' && ev.state === 'off') {
     const requested = host.powerState.requested;
     return requested === 'off' || requested === 'cycle' ? 'power-off' : undefined;
@@ -174,7 +176,7 @@ export class ExternBmcServer {
         );
         if (this.#opts.machineControl ?? this.#opts.host.link.kind !== 'qemu') {
           const forward = (ev: ModelEvent): void => this.#machineOp(ev);
-          this.#unsubscribe.push(events.on('host-reset', forward), events.on('power', forward));
+          this.#unsubscribe.push(events.on('host-reset', forward), events.on('power', forward), events.on('host-signal', forward));
         }
         resolve();
       });

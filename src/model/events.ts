@@ -7,6 +7,8 @@ export type PowerState = 'off' | 'on';
 export type ModelEvent =
   | { type: 'power'; host: number; state: PowerState; cause: string }
   | { type: 'host-reset'; host: number; cause: string }
+  /** The BMC signalled a running host: ACPI power button (soft off) or diagnostic interrupt (NMI). */
+  | { type: 'host-signal'; host: number; signal: 'soft-off' | 'nmi' }
   | { type: 'sel-added'; host: number; recordId: number }
   | { type: 'sel-deleted'; host: number; recordId: number }
   | { type: 'sel-cleared'; host: number }

@@ -300,9 +300,11 @@ export class Host {
         return;
       case 'backend-nmi':
         this.link.diagnosticInterrupt();
+        this.#events.emit({ type: 'host-signal', host: this.index, signal: 'nmi' });
         return;
       case 'backend-soft-off':
         this.link.softOff();
+        this.#events.emit({ type: 'host-signal', host: this.index, signal: 'soft-off' });
         return;
       case 'start-cycle-timer':
         this.#timers.push(

@@ -169,6 +169,8 @@ export function eventsFor(bmc: Bmc, ev: ModelEvent): EventSpec[] {
     case 'bmc':
       return [changed(paths.manager(), 'Manager')];
     case 'reading':
+    // a power button press or an NMI changes no resource; what the host does next does
+    case 'host-signal':
       return [];
   }
 }
