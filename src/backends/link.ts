@@ -42,6 +42,22 @@ export interface HostConsole {
   sendBreak?(): void;
 }
 
+/**
+ * Where a host's VNC server (RFB 3.8, RFC 6143) listens: a unix socket or a
+ * TCP port (the shapes `net.createConnection` takes).
+ */
+export type DisplayAddress = { readonly path: string } | { readonly host: string; readonly port: number };
+
+/** The host's graphical console (video, keyboard, mouse) as a VNC server. */
+export interface HostDisplay {
+  /**
+   * The VNC server's address now, or undefined while there is none (the
+   * host is off). It may still refuse connections for a moment while the
+   * host starts.
+   */
+  address(): DisplayAddress | undefined;
+}
+
 export interface HostLink {
   readonly kind: string;
   /** Called once by the model before any other call. */
@@ -59,6 +75,8 @@ export interface HostLink {
    */
   sample(nowMs: number): { readings: ReadonlyMap<number, number | null>; powerWatts: number };
   readonly console?: HostConsole;
+  /** The graphical console (KVM over IP), when the backend has one. */
+  readonly display?: HostDisplay | undefined;
   /**
    * The platform's power capping (DCMI power limit, Redfish PowerLimit):
    * keep the draw at or below `watts` by throttling; null lifts the cap.

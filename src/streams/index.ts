@@ -1,5 +1,5 @@
 // The WebSocket front door (RFC 6455) on the HTTPS server: /ws/sensors,
-// /ws/events and /ws/console (docs/STREAMS.md), plus /openapi.json and
+// /ws/events, /ws/console and /ws/kvm (docs/STREAMS.md), plus /openapi.json and
 // /openapi describing every non-Redfish endpoint. Upgrades go through
 // fastify's router (@fastify/websocket); each connection is authenticated
 // with a Redfish session token, checked against the stream's privilege,
@@ -17,6 +17,7 @@ import type { RedfishSession, SessionStore } from '../redfish/sessions.js';
 import { authorize, CloseCode, currentPrivileges, recheck, selectProtocol, StreamError, tokenFrom } from './auth.js';
 import { consoleStream } from './console.js';
 import { eventStream } from './events.js';
+import { kvmStream } from './kvm.js';
 import { openApiDocument, openApiHtml, OPENAPI_HTML_PATH, OPENAPI_JSON_PATH } from './openapi.js';
 import type { Incoming, Peer, StreamDef, StreamHandle } from './peer.js';
 import { sensorStream } from './sensors.js';
@@ -33,9 +34,9 @@ export const UPGRADE_LINGER_MS = 5000;
 /** How often open streams' sessions are re-checked. */
 export const RECHECK_MS = 1000;
 
-/** The three documented streams over one BMC's model and EventService. */
+/** The documented streams over one BMC's model and EventService. */
 export function defaultStreams(events: EventService): StreamDef[] {
-  return [sensorStream(), eventStream(events), consoleStream()];
+  return [sensorStream(), eventStream(events), consoleStream(), kvmStream()];
 }
 
 interface Connection {
@@ -56,6 +57,8 @@ function wsPeer(socket: WebSocket): Peer {
     get bufferedAmount() {
       return socket.bufferedAmount;
     },
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
   };
 }
 

@@ -108,3 +108,16 @@ test('an Upgrade request to an ordinary route gets its answer and the socket is 
   }
   await a.close();
 });
+
+test('the KVM stream is documented: ConfigureComponents, binary RFB both ways, its own close codes', () => {
+  const doc = openApiDocument() as { paths: Record<string, { get: { 'x-websocket': { privilege: string; closeCodes: Record<string, string>; messages: Record<string, { contentMediaType?: string }> } } }> };
+  const ws = doc.paths['/ws/kvm']!.get['x-websocket'];
+  assert.equal(ws.privilege, 'ConfigureComponents');
+  assert.match(ws.closeCodes['4503']!, /no display/);
+  assert.match(ws.closeCodes['1003']!, /text message/);
+  assert.ok(ws.closeCodes['4401'] && ws.closeCodes['4403'] && ws.closeCodes['4429']);
+  assert.equal(ws.messages.serverToClient!.contentMediaType, 'application/octet-stream');
+  assert.equal(ws.messages.clientToServer!.contentMediaType, 'application/octet-stream');
+  // the other streams keep the general meaning of 4503
+  assert.match(doc.paths['/ws/console']!.get['x-websocket'].closeCodes['4503']!, /Internal error/);
+});

@@ -8,6 +8,7 @@
 import { APP_PROTOCOL, CloseCode, TOKEN_PROTOCOL_PREFIX } from './auth.js';
 import { CONSOLE_INPUT_LIMIT, CONSOLE_PATH, MAX_CONSOLES_PER_HOST } from './console.js';
 import { EVENTS_PATH } from './events.js';
+import { KVM_CONNECT_WINDOW_MS, KVM_PATH, KVM_PRIVILEGE, MAX_KVM_PER_HOST, UNSUPPORTED_DATA } from './kvm.js';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, SENSORS_PATH } from './sensors.js';
 
 export const OPENAPI_JSON_PATH = '/openapi.json';
@@ -47,7 +48,7 @@ const hostParams: Json[] = [
   { name: 'system', in: 'query', required: false, description: 'The Redfish ComputerSystem Id instead of host (e.g. `system`, `node1`).', schema: { type: 'string' } },
 ];
 
-function wsOperation(o: { id: string; summary: string; description: string; privilege: string; params: Json[]; messages: JsonObj }): JsonObj {
+function wsOperation(o: { id: string; summary: string; description: string; privilege: string; params: Json[]; messages: JsonObj; closeCodes?: JsonObj }): JsonObj {
   return {
     operationId: o.id,
     summary: o.summary,
@@ -59,7 +60,7 @@ function wsOperation(o: { id: string; summary: string; description: string; priv
       '101': { description: `Switching Protocols: the WebSocket is open (subprotocol \`${APP_PROTOCOL}\` when offered).` },
       '426': { description: 'Upgrade Required: a plain GET on a WebSocket endpoint.', content: { 'application/json': { schema: { type: 'object' } } } },
     },
-    'x-websocket': { privilege: o.privilege, closeCodes: CLOSE_CODES, messages: o.messages },
+    'x-websocket': { privilege: o.privilege, closeCodes: { ...CLOSE_CODES, ...o.closeCodes }, messages: o.messages },
   };
 }
 
@@ -189,6 +190,24 @@ export function openApiDocument(): JsonObj {
                 { type: 'object', required: ['type'], additionalProperties: false, properties: { type: { const: 'break' } } },
               ],
             },
+          },
+        }),
+      },
+      [KVM_PATH]: {
+        get: wsOperation({
+          id: 'kvmStream',
+          summary: "A host's graphical console (KVM over IP): RFB over WebSocket",
+          description: `Binary messages both ways carry the bytes of the host's VNC server, RFB 3.8 (RFC 6143), unchanged: the client negotiates version, security type and encodings with the VNC server itself (noVNC works as is). Message boundaries carry no meaning; client messages are at most 16 KiB (split longer data). Keyboard and mouse act on the host, so opening needs \`${KVM_PRIVILEGE}\`. Only hosts with a display (the QEMU backend with \`vnc: true\`, ComputerSystem \`GraphicalConsole.ServiceEnabled\`) that are on; right after power on, connecting to the display is retried for up to ${KVM_CONNECT_WINDOW_MS / 1000} s. At most ${MAX_KVM_PER_HOST} per host.`,
+          privilege: KVM_PRIVILEGE,
+          params: hostParams,
+          closeCodes: {
+            [UNSUPPORTED_DATA]: 'A text message (RFB is binary)',
+            [CloseCode.TooMany]: `More than ${MAX_KVM_PER_HOST} KVM streams on this host`,
+            [CloseCode.Unavailable]: 'The host has no display, is off, powered off, or its display closed the connection or did not come up',
+          },
+          messages: {
+            serverToClient: { type: 'string', contentMediaType: 'application/octet-stream', description: "Binary messages: the VNC server's RFB bytes" },
+            clientToServer: { type: 'string', contentMediaType: 'application/octet-stream', description: 'Binary messages: RFB bytes for the VNC server' },
           },
         }),
       },

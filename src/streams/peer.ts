@@ -1,5 +1,6 @@
 // What a stream sees of its WebSocket (RFC 6455): send a text or binary
-// message, close with a code, and how much is queued unsent (backpressure).
+// message, close with a code, how much is queued unsent, and pausing the
+// client's messages (backpressure both ways).
 // The ws socket is adapted to it in index.ts; tests use FakePeer.
 import type { Bmc } from '../model/bmc.js';
 import type { Clock } from '../model/clock.js';
@@ -14,6 +15,9 @@ export interface Peer {
   close(code: number, reason: string): void;
   /** Bytes queued in the socket and not yet written. */
   readonly bufferedAmount: number;
+  /** Stops reading client messages (backpressure toward the client), until resume(). */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** One message from the client. */

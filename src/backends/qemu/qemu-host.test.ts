@@ -358,7 +358,7 @@ test('qemuArgs: sockets, direct kernel boot, disks, NIC, no IPMI device without 
   assert.doesNotMatch(line, /ipmi|cdrom|-vnc/);
   assert.deepEqual(args.slice(-2), ['-rtc', 'base=utc']);
   const vnc = qemuArgs({ ...MACHINE, vnc: true, ipmiInterface: 'bt' }, { name: 'h', qmpPath: 'q', serialPath: 's', vncPath: '/r/vnc.sock', chardev: { host: '127.0.0.1', port: 1 }, bootOrder: 'dcn', bootMenu: true });
-  assert.ok(vnc.includes('unix:/r/vnc.sock'));
+  assert.match(vnc.join(' '), / -device VGA -vnc unix:\/r\/vnc\.sock,share=force-shared( |$)/);
   assert.ok(vnc.includes('isa-ipmi-bt,bmc=bmc0'));
   assert.ok(vnc.includes('order=dcn,menu=on'));
 });

@@ -139,7 +139,8 @@ export function qemuArgs(m: QemuProfile, r: RunSpec): string[] {
     a.push('-device', 'ipmi-bmc-extern,chardev=ipmi0,id=bmc0');
     a.push('-device', `${m.ipmiInterface === 'bt' ? 'isa-ipmi-bt' : 'isa-ipmi-kcs'},bmc=bmc0`);
   }
-  if (m.vnc && r.vncPath !== undefined) a.push('-device', 'VGA', '-vnc', `unix:${r.vncPath}`);
+  // every client shares the screen: one asking for exclusive access does not disconnect the others
+  if (m.vnc && r.vncPath !== undefined) a.push('-device', 'VGA', '-vnc', `unix:${optValue(r.vncPath)},share=force-shared`);
   a.push(...m.extraArgs);
   return a;
 }
@@ -235,6 +236,17 @@ export class QemuHost implements HostLink {
   /** The VNC socket of the current run, when the machine has VNC. */
   get vncPath(): string | undefined {
     return this.#machine.vnc && this.#run ? join(this.#run.dir, 'vnc.sock') : undefined;
+  }
+
+  /** The VGA display, QEMU's VNC server on the run's unix socket (KVM over IP), when the machine has VNC. */
+  get display(): HostLink['display'] {
+    if (!this.#machine.vnc) return undefined;
+    return {
+      address: () => {
+        const path = this.vncPath;
+        return path === undefined ? undefined : { path };
+      },
+    };
   }
 
   /** The image on the virtual USB port (the qemu backend does not connect USB media yet). */

@@ -38,6 +38,7 @@ import { Base, Errors, RedfishError } from '../messages.js';
 import type { JsonObject, RequestContext, RouteDef } from '../router.js';
 import { collection, odataType } from '../schemas.js';
 import { uuidOf } from './service-root.js';
+import { graphicalConsole } from './systems.js';
 import { isoAt, logServiceRoutes, offsetText, parseOffset } from './log-services.js';
 
 /**
@@ -95,7 +96,8 @@ export function managerBody(bmc: Bmc): JsonObject {
     LastResetTime: new Date(bmc.startedAt).toISOString().replace(/\.\d{3}Z$/, '+00:00'),
     SerialConsole: { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] },
     CommandShell: { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] },
-    GraphicalConsole: { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] },
+    // KVM over IP (/ws/kvm) for every host with a display, up to the per-host limit each
+    GraphicalConsole: graphicalConsole(bmc.hosts),
     EthernetInterfaces: { '@odata.id': ETH },
     NetworkProtocol: { '@odata.id': `${MANAGER}/NetworkProtocol` },
     LogServices: { '@odata.id': `${MANAGER}/LogServices` },

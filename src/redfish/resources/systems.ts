@@ -6,6 +6,7 @@
 // once, and the other way round. Pure functions turn the model into bodies.
 import type { Bmc } from '../../model/bmc.js';
 import type { BootDevice, BootOverride } from '../../model/boot.js';
+import { graphicalConsoleOf } from '../../model/display.js';
 import type { FruProduct } from '../../model/fru.js';
 import type { Host, RestorePolicy } from '../../model/host.js';
 import { totalMemoryGiB } from '../../model/inventory.js';
@@ -99,6 +100,18 @@ export function bootBody(o: Readonly<BootOverride>): JsonObject {
   };
 }
 
+/**
+ * GraphicalConsole (HostGraphicalConsole; Manager's is the same shape): KVM
+ * over IP is the /ws/kvm stream (RFB over WebSocket), offered where the
+ * backend has a display; elsewhere the service is reported disabled.
+ */
+export function graphicalConsole(hosts: readonly Host[]): JsonObject {
+  const g = graphicalConsoleOf(hosts);
+  return g.enabled
+    ? { ServiceEnabled: true, MaxConcurrentSessions: g.maxSessions, ConnectTypesSupported: ['KVMIP'] }
+    : { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] };
+}
+
 /** The ComputerSystem resource of one host. */
 export function computerSystem(bmc: Bmc, host: Host): JsonObject {
   const path = systemPath(bmc, host);
@@ -149,6 +162,7 @@ export function computerSystem(bmc: Bmc, host: Host): JsonObject {
     Bios: { '@odata.id': `${path}/Bios` },
     SecureBoot: { '@odata.id': `${path}/SecureBoot` },
     VirtualMedia: { '@odata.id': `${path}/VirtualMedia` },
+    GraphicalConsole: graphicalConsole([host]),
     BootProgress: bootProgress(host),
     ...(host.lastResetAt !== null ? { LastResetTime: isoTime(host.lastResetAt) } : {}),
     Oem: { Tsbmc: { PowerCycles: host.powerCycles, PowerOnHours: Math.floor(host.powerOnMinutes() / 60) } },
@@ -212,6 +226,7 @@ const PATCH_SPEC: Spec = {
   MemorySummary: READ_ONLY,
   BootProgress: READ_ONLY,
   LastResetTime: READ_ONLY,
+  GraphicalConsole: READ_ONLY,
   Oem: READ_ONLY,
 };
 

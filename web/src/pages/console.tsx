@@ -2,7 +2,8 @@
 // terminal over /ws/console (docs/STREAMS.md "Console"): binary frames both
 // ways, JSON control messages (ready, gap, error). Resumes after a drop with
 // since=<next offset>, so nothing is shown twice or skipped silently. The
-// terminal library is loaded on demand to keep the main bundle small.
+// terminal library is loaded on demand to keep the main bundle small. Below
+// it, the graphical console (kvm.tsx).
 import type { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
@@ -104,6 +105,18 @@ export function RemoteControl({ host }: PageProps) {
   const [closedWhy, setClosedWhy] = useState<string | undefined>();
   const [attempt, setAttempt] = useState(0);
   const systemId = host?.id;
+  const [kvm, setKvm] = useState<typeof import('./kvm')>();
+
+  // the graphical console card (and, once connecting, noVNC) load with this page only
+  useEffect(() => {
+    let gone = false;
+    void import('./kvm').then((m) => {
+      if (!gone) setKvm(m);
+    });
+    return () => {
+      gone = true;
+    };
+  }, []);
 
   useEffect(() => {
     const el = box.current;
@@ -287,12 +300,14 @@ export function RemoteControl({ host }: PageProps) {
           {link === 'closed' && <button onClick={() => setAttempt((n) => n + 1)}>Reconnect</button>}
         </div>
       </section>
-      <section class="card" aria-labelledby="c-kvm">
-        <h2 id="c-kvm">Graphical console (KVM)</h2>
-        <p class="muted">
-          The graphical console (video, keyboard and mouse) comes with the QEMU host backend. This host is reached through its serial console only.
-        </p>
-      </section>
+      {kvm ? (
+        <kvm.KvmCard host={host} />
+      ) : (
+        <section class="card" aria-labelledby="c-kvm">
+          <h2 id="c-kvm">Graphical console (KVM)</h2>
+          <p class="muted">Loading…</p>
+        </section>
+      )}
     </div>
   );
 }
