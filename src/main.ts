@@ -17,6 +17,7 @@ import { Bmc, type BmcSpec } from './model/bmc.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { ConsoleBuffer } from './model/console.js';
 import { ConsoleLog } from './model/console-log.js';
+import { consumeBootOverride } from './model/boot.js';
 import { scoped, type Persistence } from './model/persist.js';
 import { defaultSecurityPolicy } from './model/security.js';
 import { LanEndpoint } from './rmcp/lan-endpoint.js';
@@ -208,6 +209,19 @@ export async function startBmc(opts: {
     return new SimHost({ ...sim, consoleBuffer: consoles[i]!, log: log.child(`sim/${h.index}`) });
   });
   const bmc = new Bmc({ spec, clock, persist, box, links, consoles });
+  // a VM's firmware reads QEMU's boot order at the guest's own reboot too: the backend follows the override
+  for (const host of bmc.hosts) {
+    const link = links[host.index];
+    if (!(link instanceof QemuHost)) continue;
+    const changed = (): void => {
+      const next = consumeBootOverride(host.boot.override);
+      link.bootOverrideChanged({ device: next.device, mode: next.mode });
+    };
+    bmc.events.on('boot-options', (e) => {
+      if (e.host === host.index) changed();
+    });
+    changed();
+  }
   // virtual media images are cached beside the store; inserted media are re-attached before any power-on
   for (const h of bmc.hosts) h.media.configure({ cacheDir: join(options.stateDir, 'media', opts.name ?? 'bmc0', `host${h.index}`) });
   const generatedPassword = provisionAdmin(bmc, options, log);

@@ -9,9 +9,9 @@
 // $QEMU_GUEST_TOOLS); without them it is skipped with a loud notice (under CI
 // a missing QEMU fails). About 60 s under TCG once the images are cached.
 import assert from 'node:assert/strict';
-import { buildGuestImages } from './helpers/qemu-guest.js';
+import { buildGuestImages, guestInitrd as guestInitrdWith } from './helpers/qemu-guest.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,16 +31,7 @@ function loud(msg: string): void {
 
 /** The base initramfs plus an overlay with the harness's config and command list (as run-guest.sh builds it). */
 function guestInitrd(dir: string): string {
-  const ov = join(dir, 'ov');
-  mkdirSync(join(ov, 'etc', 'qg'), { recursive: true });
-  writeFileSync(join(ov, 'etc', 'qg', 'commands'), 'mc info\nraw 0x06 0x01\nchassis status\n');
-  writeFileSync(join(ov, 'etc', 'qg', 'config'), `IFACE=kcs\nHOLD=${HOLD_S}\nCMD_TIMEOUT=60\nDEV_TIMEOUT=30\n`);
-  const overlay = join(dir, 'overlay.cpio.gz');
-  const r = spawnSync('sh', ['-c', `cd "${ov}" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet | gzip -1 > "${overlay}"`]);
-  assert.equal(r.status, 0, `overlay: ${r.stderr?.toString()}`);
-  const initrd = join(dir, 'initrd.gz');
-  writeFileSync(initrd, Buffer.concat([readFileSync(join(CACHE, 'initramfs.cpio.gz')), readFileSync(overlay)]));
-  return initrd;
+  return guestInitrdWith(CACHE, dir, { commands: 'mc info\nraw 0x06 0x01\nchassis status\n', config: `IFACE=kcs\nHOLD=${HOLD_S}\nCMD_TIMEOUT=60\nDEV_TIMEOUT=30\n` });
 }
 
 /** QEMU processes started by the BMC process (its children). */

@@ -99,6 +99,8 @@ export interface QemuProfile {
   append: string;
   disks: { path: string; format: 'raw' | 'qcow2'; snapshot: boolean }[];
   cdrom: boolean;
+  /** A USB controller (qemu-xhci) for the virtual USB stick. */
+  usb: boolean;
   /** NIC model on user networking, or 'none'. */
   nic: string;
   ipmiInterface: 'kcs' | 'bt' | 'none';

@@ -99,11 +99,16 @@ export function defaultBootOptions(): BootOptions {
   };
 }
 
-/** The restart causes that clear the valid bit unless parameter 3 says otherwise. */
+/**
+ * The restart causes that clear the valid bit unless parameter 3 says
+ * otherwise. The OS's own reboot ('soft-reset') is none of parameter 3's
+ * events (reset button, power button, watchdog, PEF): the firmware honours
+ * a pending override then, which is how `chassis bootdev pxe` followed by
+ * `reboot` inside the OS works on servers.
+ */
 const CLEARING_CAUSES: Partial<Record<string, number>> = {
   'power-button': KeepValidOn.PowerButton,
   'reset-button': KeepValidOn.ResetButton,
-  'soft-reset': KeepValidOn.ResetButton,
   watchdog: KeepValidOn.Watchdog,
   'pef-reset': KeepValidOn.Pef,
   'pef-cycle': KeepValidOn.Pef,

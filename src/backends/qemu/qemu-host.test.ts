@@ -2,7 +2,10 @@
 // to the backend's QMP and serial sockets as QEMU does, speaks QMP, records
 // the commands and emits the events a real QEMU would. Checks the mapping of
 // power actions and media to QMP commands, events and exits back to the
-// model, the console bridge, and the command line (qemuArgs, bootOrder).
+// model, the console bridge, the command line (qemuArgs, bootOrder), the boot
+// plan (the profile kernel as the disk's OS) with the process restarts it
+// needs at a BMC reset and at the guest's reboot, and the USB stick's QMP
+// sequences. The QMP sequences were checked against QEMU 7.2 by hand.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
@@ -12,7 +15,7 @@ import type { BootDevice } from '../../model/boot.js';
 import { ManualClock } from '../../model/clock.js';
 import { ConsoleBuffer } from '../../model/console.js';
 import type { HostReports } from '../link.js';
-import { bootOrder, QemuHost, qemuArgs, type VmLauncher, type VmProcess } from './qemu-host.js';
+import { bootOrder, planBoot, QemuHost, qemuArgs, type VmLauncher, type VmProcess } from './qemu-host.js';
 
 const MACHINE: QemuProfile = {
   binary: 'qemu-system-x86_64',
@@ -25,6 +28,7 @@ const MACHINE: QemuProfile = {
   append: 'console=ttyS0',
   disks: [],
   cdrom: true,
+  usb: true,
   nic: 'none',
   ipmiInterface: 'kcs',
   vnc: false,
@@ -76,6 +80,14 @@ class FakeQemu extends EventEmitter implements VmProcess {
     if (cmd.execute !== 'qmp_capabilities') this.commands.push(cmd.arguments ? { execute: cmd.execute, arguments: cmd.arguments } : { execute: cmd.execute });
     this.qmp?.write(`${JSON.stringify({ return: {}, id: cmd.id })}\r\n`);
     if (cmd.execute === 'system_reset') this.event('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+    // USB unplug is a surprise removal: QEMU announces it at once (child device first, as QEMU 7.2 does)
+    if (cmd.execute === 'device_del') {
+      const id = String(cmd.arguments?.id);
+      setImmediate(() => {
+        this.event('DEVICE_DELETED', { path: `/machine/peripheral/${id}/${id}.0/legacy[0]` });
+        this.event('DEVICE_DELETED', { device: id, path: `/machine/peripheral/${id}` });
+      });
+    }
     if (cmd.execute === 'quit') {
       this.event('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
       setImmediate(() => this.exit(0, null));
@@ -382,4 +394,270 @@ test('profiles: qemu-guest.json names the harness images relative to itself; bac
   );
   raw.host.qemu = { accel: 'hvf' };
   assert.throws(() => parseProfile(JSON.stringify(raw), 'test'), /host\.qemu\.accel/);
+});
+
+// ---- boot devices, the kernel as the disk's OS, process restarts ------------
+
+const CD = { path: '/cache/boot.iso', name: 'boot.iso' };
+const STICK = { path: '/cache/stick,1.img', name: 'stick,1.img' };
+const hasKernel = (vm: FakeQemu): boolean => vm.args.includes('-kernel');
+
+test('planBoot: the kernel stands in for the disk; a device with something to boot runs without it; an empty one falls through to the disk', () => {
+  const none = { cd: false, usb: false };
+  const both = { cd: true, usb: true };
+  const cases: [BootDevice, { cd: boolean; usb: boolean }, Partial<typeof MACHINE>, boolean, string, boolean][] = [
+    // device, media, machine, kernel, order, usbBoot
+    ['none', both, {}, true, 'cdn', false],
+    ['disk', both, {}, true, 'cdn', false],
+    ['disk-safe', both, {}, true, 'cdn', false],
+    ['diag', both, {}, true, 'cdn', false],
+    ['bios-setup', both, {}, true, 'cdn', false],
+    ['cdrom', both, {}, false, 'dcn', false],
+    ['remote-cdrom', both, {}, false, 'dcn', false],
+    ['cdrom', none, {}, true, 'dcn', false],
+    ['cdrom', both, { cdrom: false }, true, 'dcn', false],
+    ['usb', both, {}, false, 'cdn', true],
+    ['usb', none, {}, true, 'cdn', false],
+    ['usb', both, { usb: false }, true, 'cdn', false],
+    ['pxe', none, {}, true, 'ncd', false],
+    ['pxe', none, { nic: 'e1000' }, false, 'ncd', false],
+    ['uefi-http', none, { nic: 'e1000' }, false, 'ncd', false],
+    ['floppy', both, {}, true, 'acdn', false],
+    ['remote-floppy', both, {}, true, 'acdn', false],
+    ['remote-disk', both, {}, true, 'cdn', false],
+  ];
+  for (const [device, media, machine, kernel, order, usbBoot] of cases) {
+    const p = planBoot({ ...MACHINE, ...machine }, device, media);
+    assert.deepEqual({ kernel: p.kernel, order: p.order, usbBoot: p.usbBoot }, { kernel, order, usbBoot }, `${device} ${JSON.stringify(media)} ${JSON.stringify(machine)}`);
+  }
+  // without a kernel in the profile the firmware always chooses (the disks are real)
+  const { kernel: _k, initrd: _i, ...diskOnly } = MACHINE;
+  assert.equal(planBoot(diskOnly, 'none', none).kernel, false);
+  assert.equal(planBoot(diskOnly, 'cdrom', both).kernel, false);
+});
+
+test('power on: a CD override with a disc starts QEMU without the kernel (SeaBIOS boots the CD); without a disc the kernel boots', async () => {
+  const r = rig();
+  r.host.attachMedia('cd', CD);
+  r.boot.push('cdrom');
+  r.host.powerOn();
+  let vm = await started(r);
+  assert.equal(hasKernel(vm), false, vm.args.join(' '));
+  assert.ok(!vm.args.includes('-initrd') && !vm.args.includes('-append'));
+  assert.ok(vm.args.includes('order=dcn'));
+  r.host.powerOff();
+  await until(() => vm.exited);
+  r.host.attachMedia('cd', null);
+  r.boot.push('cdrom');
+  r.host.powerOn();
+  vm = await started(r);
+  assert.ok(hasKernel(vm), 'an empty drive falls through to the disk');
+  assert.match(vm.args.join(' '), /-kernel \/img\/vmlinuz -initrd \/img\/initrd\.gz -append console=ttyS0/);
+  await r.host.close();
+});
+
+test('a BMC reset whose boot needs the other kernel setup restarts the process; the model hears nothing (it asked for the reset)', async () => {
+  const r = rig();
+  r.host.attachMedia('cd', CD);
+  r.host.powerOn();
+  const vm1 = await started(r);
+  assert.ok(hasKernel(vm1));
+  r.boot.push('cdrom');
+  r.host.reset();
+  const vm2 = await r.vm();
+  await tick(20);
+  assert.ok(vm1.exited);
+  assert.deepEqual(vm1.commands.map((c) => c.execute), ['quit'], 'no system_reset: a new process');
+  assert.equal(hasKernel(vm2), false);
+  assert.ok(vm2.args.includes('order=dcn'));
+  assert.ok(vm2.args.includes('if=none,id=cd0drv,media=cdrom,file=/cache/boot.iso,format=raw,readonly=on'));
+  assert.equal(r.host.running, true);
+  // and back: the override was Once, this reset boots the disk again
+  r.host.reset();
+  const vm3 = await r.vm();
+  assert.ok(hasKernel(vm3));
+  assert.ok(vm3.args.includes('order=cdn'));
+  // the same setup again: an in-place system_reset
+  r.host.reset();
+  await until(() => vm3.commands.some((c) => c.execute === 'system_reset'));
+  assert.deepEqual(vm3.commands.map((c) => c.execute), ['system_reset']);
+  assert.equal(r.launched.length, 3);
+  assert.deepEqual(r.reports, [], 'a restart is not power off and on');
+  await r.host.close();
+});
+
+test("the guest's reboot takes the boot device: a CD boot restarts QEMU without the kernel, once; the same setup resets in place", async () => {
+  const r = rig();
+  r.host.attachMedia('cd', CD);
+  r.host.powerOn();
+  const vm1 = await started(r);
+  // a Once CD override: the guest's reboot boots the CD in a new process
+  r.boot.push('cdrom');
+  vm1.event('RESET', { guest: true, reason: 'guest-reset' });
+  const vm2 = await r.vm();
+  assert.ok(vm1.exited);
+  assert.deepEqual(vm1.commands.map((c) => c.execute), ['quit']);
+  assert.equal(hasKernel(vm2), false);
+  assert.ok(vm2.args.includes('order=dcn'));
+  // the override was consumed: the CD guest's reboot goes back to the disk (the kernel)
+  vm2.event('RESET', { guest: true, reason: 'guest-reset' });
+  const vm3 = await r.vm();
+  assert.ok(hasKernel(vm3));
+  // nothing changes: SeaBIOS boots the kernel again in the same process
+  vm3.event('RESET', { guest: true, reason: 'guest-reset' });
+  await until(() => r.reports.length === 3);
+  await tick(30);
+  assert.equal(r.launched.length, 3);
+  assert.deepEqual(vm3.commands, []);
+  assert.deepEqual(r.reports, ['restarted:vm-reset', 'restarted:vm-reset', 'restarted:vm-reset'], 'restarts, never off');
+  assert.equal(r.host.running, true);
+  await r.host.close();
+});
+
+test('bootOverrideChanged keeps the order of a process without the kernel equal to the override; the guest reboot then resets in place', async () => {
+  const r = rig({ machine: { nic: 'e1000' } });
+  r.host.attachMedia('cd', CD);
+  r.boot.push('cdrom', 'pxe');
+  r.host.powerOn();
+  const vm = await started(r);
+  assert.equal(hasKernel(vm), false);
+  // an override set while the VM runs: QEMU's order follows at once
+  r.host.bootOverrideChanged({ device: 'pxe', mode: 'legacy' });
+  await until(() => vm.commands.length === 1);
+  assert.deepEqual(vm.commands[0], { execute: 'human-monitor-command', arguments: { 'command-line': 'boot_set ncd' } });
+  // the guest reboots: the order is already right, no new process
+  vm.event('RESET', { guest: true, reason: 'guest-reset' });
+  await until(() => r.reports.length === 1);
+  await tick(30);
+  assert.equal(r.launched.length, 1);
+  assert.equal(vm.commands.length, 1);
+  // an override needing the kernel is not set in QEMU (the reboot will restart the process)
+  r.host.bootOverrideChanged({ device: 'disk', mode: 'legacy' });
+  await tick(30);
+  assert.equal(vm.commands.length, 1);
+  await r.host.close();
+});
+
+test('bootOverrideChanged in a process with the kernel changes nothing (the kernel boots whatever the order)', async () => {
+  const r = rig();
+  r.host.attachMedia('cd', CD);
+  r.host.powerOn();
+  const vm = await started(r);
+  r.host.bootOverrideChanged({ device: 'cdrom', mode: 'legacy' });
+  await tick(30);
+  assert.deepEqual(vm.commands, []);
+  await r.host.close();
+});
+
+test('a power off during a restart cancels the new process; a power cycle takes the boot device when it starts', async () => {
+  const r = rig();
+  r.host.attachMedia('cd', CD);
+  r.host.powerOn();
+  const vm1 = await started(r);
+  r.boot.push('cdrom');
+  r.host.reset();
+  r.host.powerOff();
+  await until(() => vm1.exited);
+  await tick(30);
+  assert.equal(r.launched.length, 1);
+  assert.equal(r.host.running, false);
+  assert.deepEqual(r.reports, []);
+  r.host.powerOn();
+  const vm2 = await started(r);
+  assert.ok(hasKernel(vm2), 'the Once CD override was consumed by the reset');
+  await r.host.close();
+});
+
+test('USB stick: qemu-xhci always; an image at start is on the command line (bootindex when it is the boot device)', async () => {
+  const r = rig();
+  r.host.powerOn();
+  let vm = await started(r);
+  assert.ok(vm.args.includes('qemu-xhci,id=usb'));
+  assert.ok(!vm.args.includes('-blockdev'));
+  r.host.powerOff();
+  await until(() => vm.exited);
+  r.host.attachMedia('usb', STICK);
+  r.boot.push('usb');
+  r.host.powerOn();
+  vm = await started(r);
+  assert.equal(hasKernel(vm), false);
+  const line = vm.args.join(' ');
+  assert.match(line, / -blockdev driver=raw,node-name=usb0img,read-only=on,file\.driver=file,file\.filename=\/cache\/stick,,1\.img,file\.read-only=on /);
+  assert.match(line, / -device usb-storage,bus=usb\.0,drive=usb0img,id=usb0,removable=on,bootindex=0( |$)/);
+  r.host.powerOff();
+  await until(() => vm.exited);
+  r.host.powerOn();
+  vm = await started(r);
+  assert.ok(hasKernel(vm));
+  assert.match(vm.args.join(' '), /id=usb0,removable=on( |$)/, 'not the boot device: no bootindex');
+  await r.host.close();
+  assert.equal(qemuArgs({ ...MACHINE, usb: false }, { name: 'h', qmpPath: 'q', serialPath: 's', bootOrder: 'cdn', bootMenu: false, usbImage: '/x.img' }).some((a) => a.includes('usb')), false);
+});
+
+test('USB stick while running: blockdev-add + device_add; eject is device_del, DEVICE_DELETED, blockdev-del; a swap does both in order', async () => {
+  const r = rig();
+  r.host.powerOn();
+  const vm = await started(r);
+  r.host.attachMedia('usb', STICK);
+  r.host.attachMedia('usb', { path: '/cache/other.img', name: 'other.img' });
+  r.host.attachMedia('usb', null);
+  await until(() => vm.commands.length === 8);
+  const add = (path: string) => [
+    { execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'usb0img', 'read-only': true, file: { driver: 'file', filename: path, 'read-only': true } } },
+    { execute: 'device_add', arguments: { driver: 'usb-storage', id: 'usb0', bus: 'usb.0', drive: 'usb0img', removable: true } },
+  ];
+  const del = [{ execute: 'device_del', arguments: { id: 'usb0' } }, { execute: 'blockdev-del', arguments: { 'node-name': 'usb0img' } }];
+  assert.deepEqual(vm.commands, [...add('/cache/stick,1.img'), ...del, ...add('/cache/other.img'), ...del]);
+  assert.equal(r.host.usbMedia, null);
+  await r.host.close();
+});
+
+test('USB boot device: the stick gets bootindex 0 over qom-set at a reset, and loses it when the override moves on; without a controller nothing is sent', async () => {
+  const r = rig();
+  r.host.attachMedia('usb', STICK);
+  r.host.attachMedia('cd', CD);
+  r.boot.push('cdrom', 'usb');
+  r.host.powerOn();
+  const vm = await started(r);
+  assert.equal(hasKernel(vm), false);
+  assert.match(vm.args.join(' '), /id=usb0,removable=on( |$)/);
+  r.host.reset();
+  await until(() => vm.commands.length === 3);
+  assert.deepEqual(vm.commands, [
+    { execute: 'human-monitor-command', arguments: { 'command-line': 'boot_set cdn' } },
+    { execute: 'qom-set', arguments: { path: '/machine/peripheral/usb0', property: 'bootindex', value: 0 } },
+    { execute: 'system_reset' },
+  ]);
+  r.host.bootOverrideChanged({ device: 'cdrom', mode: 'legacy' });
+  await until(() => vm.commands.length === 5);
+  assert.deepEqual(vm.commands.slice(3), [
+    { execute: 'human-monitor-command', arguments: { 'command-line': 'boot_set dcn' } },
+    { execute: 'qom-set', arguments: { path: '/machine/peripheral/usb0', property: 'bootindex', value: -1 } },
+  ]);
+  await r.host.close();
+
+  const n = rig({ machine: { usb: false } });
+  n.host.powerOn();
+  const vm2 = await started(n);
+  n.host.attachMedia('usb', STICK);
+  await tick(30);
+  assert.deepEqual(vm2.commands, []);
+  assert.ok(!vm2.args.includes('qemu-xhci,id=usb'));
+  await n.host.close();
+});
+
+test('a second reset while a restart is under way takes the boot device again for the new process', async () => {
+  const r = rig();
+  r.host.attachMedia('cd', CD);
+  r.host.powerOn();
+  const vm1 = await started(r);
+  r.boot.push('cdrom', 'disk');
+  r.host.reset();
+  r.host.reset();
+  const vm2 = await r.vm();
+  assert.ok(vm1.exited);
+  assert.equal(r.boot.length, 0, 'both resets asked the model');
+  assert.ok(hasKernel(vm2), 'the later reset decides');
+  assert.equal(r.launched.length, 2);
+  await r.host.close();
 });
