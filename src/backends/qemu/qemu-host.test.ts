@@ -661,3 +661,22 @@ test('a second reset while a restart is under way takes the boot device again fo
   assert.equal(r.launched.length, 2);
   await r.host.close();
 });
+
+test('a power cap reaches the sensor model: the VM draws less than the same VM uncapped', async (t) => {
+  const [capped, free] = [rig(), rig()];
+  t.after(() => Promise.all([capped.host.close(), free.host.close()]));
+  for (const r of [capped, free]) {
+    r.host.powerOn();
+    await started(r);
+  }
+  capped.host.setPowerCap(40); // below the idle draw: throttled to idle
+  const t0 = Date.now();
+  let lower = 0;
+  for (let k = 1; k <= 120; k++) {
+    const t = t0 + k * 10_000;
+    const [c, f] = [capped.host.sample(t).powerWatts, free.host.sample(t).powerWatts];
+    assert.ok(c <= f, `${c} W capped > ${f} W free at +${k * 10} s`);
+    if (c < f) lower++;
+  }
+  assert.ok(lower > 60, `capped below uncapped in ${lower} of 120 samples`);
+});

@@ -428,6 +428,11 @@ export class QemuHost implements HostLink {
     return this.#sim.sample(nowMs);
   }
 
+  /** The VM's power draw is the sensor model's, so the cap is too. */
+  setPowerCap(watts: number | null): void {
+    this.#sim.setPowerCap(watts);
+  }
+
   attachMedia(slot: MediaSlotKind, image: MediaImage | null): void {
     if (slot === 'usb') {
       this.#usb = image;
