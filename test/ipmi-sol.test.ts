@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ADMIN_PASSWORD, freeipmi, ipmitool, keyValues, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
+import { ADMIN_PASSWORD, freeipmi, ipmitool, keyValues, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
 
 /** A command run in a pty by `script`; what it prints is collected, keystrokes go to its terminal. */
 class PtyClient {
@@ -272,6 +272,28 @@ test('ipmitool sol info 1 shows the configuration', async () => {
   assert.equal(kv.get('Force Encryption'), 'true');
   assert.equal(kv.get('Privilege Level'), 'OPERATOR');
   assert.equal(kv.get('Payload Port'), String(bmc.port));
+});
+
+test('Redfish SerialConsole describes SOL (port, enabled) and the web console; ipmitool sol set enabled false shows there', async () => {
+  const sys = await redfish(bmc, 'GET', '/redfish/v1/Systems/system');
+  assert.equal(sys.status, 200);
+  assert.deepEqual(sys.body.SerialConsole, {
+    MaxConcurrentSessions: 5,
+    IPMI: { ServiceEnabled: true, Port: bmc.port, HotKeySequenceDisplay: 'Press ~. to exit console' },
+    WebSocket: { ServiceEnabled: true, ConsoleURI: '/ws/console?system=system', Interactive: true },
+  });
+  const mgr = await redfish(bmc, 'GET', '/redfish/v1/Managers/bmc');
+  assert.deepEqual(mgr.body.SerialConsole, { ServiceEnabled: true, MaxConcurrentSessions: 5, ConnectTypesSupported: ['IPMI', 'Oem'] });
+  assert.equal((await ipmitool(bmc, ['sol', 'set', 'enabled', 'false', '1'])).code, 0);
+  try {
+    const off = await redfish(bmc, 'GET', '/redfish/v1/Systems/system');
+    assert.equal(off.body.SerialConsole.IPMI.ServiceEnabled, false);
+    const patch = await redfish(bmc, 'PATCH', '/redfish/v1/Systems/system', { body: { SerialConsole: { IPMI: { ServiceEnabled: true } } } });
+    assert.equal(patch.status, 400);
+    assert.equal(patch.body.error['@Message.ExtendedInfo'][0].MessageId, 'Base.1.22.1.PropertyNotWritable');
+  } finally {
+    assert.equal((await ipmitool(bmc, ['sol', 'set', 'enabled', 'true', '1'])).code, 0);
+  }
 });
 
 test('the console log holds what the sessions saw', async () => {

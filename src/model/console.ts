@@ -5,6 +5,10 @@
 // Pure: no timers, no I/O.
 
 export const DEFAULT_CONSOLE_CAPACITY = 64 * 1024;
+/** Web console (/ws/console) readers open at once on one host. */
+export const MAX_WEB_CONSOLES_PER_HOST = 4;
+/** Serial-over-LAN instances per host (IPMI: one, payload instance 1). */
+export const SOL_INSTANCES_PER_HOST = 1;
 
 /** What a reader gets back from `since()`. */
 export interface ConsoleChunk {

@@ -8,6 +8,7 @@
 // dropped meanwhile. Input needs ConfigureComponents; a ReadOnly user
 // watches only.
 import type { Clock, TimerHandle } from '../model/clock.js';
+import { MAX_WEB_CONSOLES_PER_HOST } from '../model/console.js';
 import type { Host } from '../model/host.js';
 import { systemId } from '../redfish/ids.js';
 import { CloseCode, StreamError } from './auth.js';
@@ -17,7 +18,7 @@ export const CONSOLE_PATH = '/ws/console';
 /** Above this many unsent bytes the client is slow: stop sending, catch up later. */
 export const CONSOLE_BUFFER_LIMIT = 256 * 1024;
 export const CONSOLE_RESUME_POLL_MS = 50;
-export const MAX_CONSOLES_PER_HOST = 4;
+export const MAX_CONSOLES_PER_HOST = MAX_WEB_CONSOLES_PER_HOST;
 /** Largest console message sent at once (history is split). */
 export const CONSOLE_CHUNK = 16 * 1024;
 /** Largest input message accepted (bytes). */

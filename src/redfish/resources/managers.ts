@@ -38,26 +38,8 @@ import { Base, Errors, RedfishError } from '../messages.js';
 import type { JsonObject, RequestContext, RouteDef } from '../router.js';
 import { collection, odataType } from '../schemas.js';
 import { uuidOf } from './service-root.js';
-import { graphicalConsole } from './systems.js';
+import { graphicalConsole, managerSerialConsole, networkPorts, type NetworkPorts } from './consoles.js';
 import { isoAt, logServiceRoutes, offsetText, parseOffset } from './log-services.js';
-
-/**
- * The ports the front doors really listen on, passed in by the composition
- * root as `services.network` (the configured ones may be 0 = ephemeral).
- */
-export interface NetworkPorts {
-  /** IPMI RMCP/RMCP+ UDP ports, one per host. */
-  ipmiPorts(): readonly number[];
-  httpsPort(): number | undefined;
-  /** The plain-HTTP redirector, when enabled. */
-  httpPort(): number | undefined;
-}
-
-function networkPorts(ctx: RequestContext): NetworkPorts | undefined {
-  const n = ctx.services.network;
-  if (n && typeof n === 'object' && typeof (n as NetworkPorts).ipmiPorts === 'function') return n as NetworkPorts;
-  return undefined;
-}
 
 const MANAGER = `${ROOT}/Managers/${MANAGER_ID}`;
 const ETH = `${MANAGER}/EthernetInterfaces`;
@@ -92,9 +74,9 @@ export function managerBody(bmc: Bmc): JsonObject {
     DateTimeLocalOffset: offsetText(clock.offset),
     PowerState: 'On',
     Status: { State: 'Enabled', Health: 'OK' },
-    // Serial-over-LAN is not served yet: the console is not offered until it is
     LastResetTime: new Date(bmc.startedAt).toISOString().replace(/\.\d{3}Z$/, '+00:00'),
-    SerialConsole: { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] },
+    // deprecated in favour of ComputerSystem SerialConsole, kept for older clients: SOL and the web console
+    SerialConsole: managerSerialConsole(bmc),
     CommandShell: { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] },
     // KVM over IP (/ws/kvm) for every host with a display, up to the per-host limit each
     GraphicalConsole: graphicalConsole(bmc.hosts),

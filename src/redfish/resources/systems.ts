@@ -6,7 +6,6 @@
 // once, and the other way round. Pure functions turn the model into bodies.
 import type { Bmc } from '../../model/bmc.js';
 import type { BootDevice, BootOverride } from '../../model/boot.js';
-import { graphicalConsoleOf } from '../../model/display.js';
 import type { FruProduct } from '../../model/fru.js';
 import type { Host, RestorePolicy } from '../../model/host.js';
 import { totalMemoryGiB } from '../../model/inventory.js';
@@ -16,6 +15,7 @@ import { hostBySystemId, paths, ROOT, systemId } from '../ids.js';
 import { Base, Errors, RedfishError } from '../messages.js';
 import type { JsonObject, RequestContext, RouteDef } from '../router.js';
 import { collection, odataType } from '../schemas.js';
+import { graphicalConsole, networkPorts, serialConsole, type NetworkPorts } from './consoles.js';
 import { uuidOf } from './service-root.js';
 import { systemInventoryRoutes } from './systems-inventory.js';
 import { isResetType, reset, RESET_TYPES } from './systems-reset.js';
@@ -100,20 +100,8 @@ export function bootBody(o: Readonly<BootOverride>): JsonObject {
   };
 }
 
-/**
- * GraphicalConsole (HostGraphicalConsole; Manager's is the same shape): KVM
- * over IP is the /ws/kvm stream (RFB over WebSocket), offered where the
- * backend has a display; elsewhere the service is reported disabled.
- */
-export function graphicalConsole(hosts: readonly Host[]): JsonObject {
-  const g = graphicalConsoleOf(hosts);
-  return g.enabled
-    ? { ServiceEnabled: true, MaxConcurrentSessions: g.maxSessions, ConnectTypesSupported: ['KVMIP'] }
-    : { ServiceEnabled: false, MaxConcurrentSessions: 0, ConnectTypesSupported: [] };
-}
-
 /** The ComputerSystem resource of one host. */
-export function computerSystem(bmc: Bmc, host: Host): JsonObject {
+export function computerSystem(bmc: Bmc, host: Host, ports?: NetworkPorts): JsonObject {
   const path = systemPath(bmc, host);
   const fru = host.frus.get(0)?.info ?? {};
   const product = fru.product;
@@ -163,6 +151,7 @@ export function computerSystem(bmc: Bmc, host: Host): JsonObject {
     SecureBoot: { '@odata.id': `${path}/SecureBoot` },
     VirtualMedia: { '@odata.id': `${path}/VirtualMedia` },
     GraphicalConsole: graphicalConsole([host]),
+    SerialConsole: serialConsole(bmc, host, ports),
     BootProgress: bootProgress(host),
     ...(host.lastResetAt !== null ? { LastResetTime: isoTime(host.lastResetAt) } : {}),
     Oem: { Tsbmc: { PowerCycles: host.powerCycles, PowerOnHours: Math.floor(host.powerOnMinutes() / 60) } },
@@ -227,6 +216,7 @@ const PATCH_SPEC: Spec = {
   BootProgress: READ_ONLY,
   LastResetTime: READ_ONLY,
   GraphicalConsole: READ_ONLY,
+  SerialConsole: READ_ONLY,
   Oem: READ_ONLY,
 };
 
@@ -300,7 +290,7 @@ function patchSystem(ctx: RequestContext): JsonObject {
     if (policy) host.setRestorePolicy(policy);
   }
   if (body.Boot && Object.keys(body.Boot).length > 0) host.setBootOverride(patchedBoot(host.boot.override, body.Boot));
-  return computerSystem(ctx.bmc, host);
+  return computerSystem(ctx.bmc, host, networkPorts(ctx));
 }
 
 function postReset(ctx: RequestContext): { status: number } {
@@ -329,7 +319,7 @@ export function systemRoutes(): RouteDef[] {
     {
       path: SYSTEM,
       entity: 'ComputerSystem',
-      get: (ctx) => computerSystem(ctx.bmc, hostBySystemId(ctx.bmc, ctx.params.SystemId)),
+      get: (ctx) => computerSystem(ctx.bmc, hostBySystemId(ctx.bmc, ctx.params.SystemId), networkPorts(ctx)),
       patch: (ctx) => ({ status: 200, body: patchSystem(ctx) }),
     },
     {
