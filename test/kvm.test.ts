@@ -18,47 +18,31 @@
 // notice (under CI a missing QEMU fails). About 40 s once the images are
 // cached. TSBMC_SCREENSHOTS=1 also writes docs/screenshots/console-kvm.png.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { launchBrowser } from './helpers/browser.js';
 import { ADMIN_PASSWORD, ipmitool, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
-import { buildGuestImages } from './helpers/qemu-guest.js';
+import { REPO_DIR as REPO, QEMU_GUEST_CACHE as CACHE, guestInitrd, prepareQemuGuest } from './helpers/qemu-guest.js';
 import { RedfishSchemas } from './helpers/redfish-schemas.js';
 
-const TOOLS = process.env.QEMU_GUEST_TOOLS ?? fileURLToPath(new URL('../../../shared/tools/qemu-guest', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const CACHE = process.env.QEMU_GUEST_CACHE ?? join(REPO, '.cache', 'qemu-guest');
 const SYS = '/redfish/v1/Systems/system';
 const MGR = '/redfish/v1/Managers/bmc';
 const RFB_VERSION = 'RFB 003.008\n';
-
-function loud(msg: string): void {
-  const line = '!'.repeat(78);
-  process.stderr.write(`${line}\n!! ${msg}\n${line}\n`);
-}
 
 /**
  * The base initramfs plus the harness's config and commands: `mc info`, then
  * a line read from the VGA console's keyboard (/dev/tty1), echoed to the
  * serial console; the guest then stays up for the rest of the test.
  */
-function guestInitrd(dir: string): string {
-  const ov = join(dir, 'ov');
-  mkdirSync(join(ov, 'etc', 'qg'), { recursive: true });
-  writeFileSync(join(ov, 'etc', 'qg', 'commands'), 'mc info\nsh: read -t 50 line < /dev/tty1; echo "kvm-typed:$line"\n');
-  writeFileSync(join(ov, 'etc', 'qg', 'config'), 'IFACE=kcs\nHOLD=90\nCMD_TIMEOUT=60\nDEV_TIMEOUT=30\n');
-  const overlay = join(dir, 'overlay.cpio.gz');
-  const r = spawnSync('sh', ['-c', `cd "${ov}" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet | gzip -1 > "${overlay}"`]);
-  assert.equal(r.status, 0, `overlay: ${r.stderr?.toString()}`);
-  const initrd = join(dir, 'initrd.gz');
-  writeFileSync(initrd, Buffer.concat([readFileSync(join(CACHE, 'initramfs.cpio.gz')), readFileSync(overlay)]));
-  return initrd;
+function kvmInitrd(dir: string): string {
+  return guestInitrd(CACHE, dir, {
+    commands: 'mc info\nsh: read -t 50 line < /dev/tty1; echo "kvm-typed:$line"\n',
+    config: 'IFACE=kcs\nHOLD=90\nCMD_TIMEOUT=60\nDEV_TIMEOUT=30\n',
+  });
 }
 
 function consoleLog(bmc: BmcProcess): string {
@@ -260,26 +244,14 @@ function canvasColours(page: Page): Promise<number> {
 }
 
 test('KVM over IP: a QEMU guest\'s VGA console through /ws/kvm, with ws and with noVNC in Chromium', { timeout: 240_000 }, async (t) => {
-  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status !== 0) {
-    loud('qemu-system-x86_64 is missing: SKIPPING the KVM over IP end-to-end test (apt-get install qemu-system-x86 cpio kmod)');
-    if (process.env.CI) assert.fail('CI=true: qemu-system-x86_64 is required (bash .ci/run installs it)');
-    t.skip('SKIPPED: qemu-system-x86_64 missing');
-    return;
-  }
-  if (!existsSync(join(TOOLS, 'build-guest.sh'))) {
-    loud(`the qemu-guest harness is missing at ${TOOLS}: SKIPPING the KVM over IP end-to-end test (set QEMU_GUEST_TOOLS)`);
-    t.skip(`SKIPPED: no harness at ${TOOLS}`);
-    return;
-  }
-  const build = await buildGuestImages(TOOLS, CACHE);
-  assert.equal(build.code, 0, `build-guest.sh failed:\n${build.stdout}\n${build.stderr}`);
+  if (!(await prepareQemuGuest(t, 'the KVM over IP end-to-end test'))) return;
 
   const dir = mkdtempSync(join(tmpdir(), 'tsbmc-kvm-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const profile = JSON.parse(readFileSync(join(REPO, 'profiles', 'qemu-guest.json'), 'utf8')) as { $schema?: string; host: { qemu: Record<string, unknown> } };
   delete profile.$schema;
   profile.host.qemu.kernel = join(CACHE, 'vmlinuz');
-  profile.host.qemu.initrd = guestInitrd(dir);
+  profile.host.qemu.initrd = kvmInitrd(dir);
   profile.host.qemu.vnc = true;
   // the kernel writes to the VGA console too; the last console= (ttyS0) stays /dev/console for the harness
   profile.host.qemu.append = 'console=tty0 console=ttyS0 panic=-1';

@@ -24,13 +24,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ipmitool, keyValues, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
-import { bootIsoToolsMissing, buildBootIso, buildGuestImages, guestInitrd } from './helpers/qemu-guest.js';
+import { bootIsoToolsMissing, buildBootIso, guestInitrd, REPO_DIR as REPO, QEMU_GUEST_CACHE as CACHE, prepareQemuGuest } from './helpers/qemu-guest.js';
 
-const TOOLS = process.env.QEMU_GUEST_TOOLS ?? fileURLToPath(new URL('../../../shared/tools/qemu-guest', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const CACHE = process.env.QEMU_GUEST_CACHE ?? join(REPO, '.cache', 'qemu-guest');
 const SYS = '/redfish/v1/Systems/system';
 const SYS_CD = `${SYS}/VirtualMedia/CD`;
 /** The kernel command lines of the two boot sources, as the kernel prints them. */
@@ -51,11 +47,6 @@ const DISK_COMMANDS = [
 ].join('\n');
 /** The CD's guest: ipmitool over KCS, then it stays up until the test powers it off. */
 const CD_COMMANDS = 'mc info\n';
-
-function loud(msg: string): void {
-  const line = '!'.repeat(78);
-  process.stderr.write(`${line}\n!! ${msg}\n${line}\n`);
-}
 
 /** The QEMU processes the BMC process started, with their command lines. */
 function qemuChildren(bmc: BmcProcess): { pid: number; args: string }[] {
@@ -92,26 +83,7 @@ async function powerOff(bmc: BmcProcess): Promise<void> {
 }
 
 test('QEMU host: boot device from IPMI and Redfish, virtual CD over HTTP, the guest reboot honours the override', { timeout: 300_000 }, async (t) => {
-  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64 && command -v cpio']).status !== 0) {
-    loud('qemu-system-x86_64 or cpio is missing: SKIPPING the QEMU boot device end-to-end test (apt-get install qemu-system-x86 cpio kmod)');
-    if (process.env.CI) assert.fail('CI=true: qemu-system-x86_64 and cpio are required (bash .ci/run installs them)');
-    t.skip('SKIPPED: qemu-system-x86_64 or cpio missing');
-    return;
-  }
-  const missing = bootIsoToolsMissing();
-  if (missing.length > 0) {
-    loud(`missing ${missing.join(', ')}: SKIPPING the QEMU boot device end-to-end test (apt-get install ${missing.join(' ')})`);
-    if (process.env.CI) assert.fail(`CI=true: ${missing.join(', ')} required (bash .ci/run installs them)`);
-    t.skip(`SKIPPED: ${missing.join(', ')} missing`);
-    return;
-  }
-  if (!existsSync(join(TOOLS, 'build-guest.sh'))) {
-    loud(`the qemu-guest harness is missing at ${TOOLS}: SKIPPING the QEMU boot device end-to-end test (set QEMU_GUEST_TOOLS)`);
-    t.skip(`SKIPPED: no harness at ${TOOLS}`);
-    return;
-  }
-  const build = await buildGuestImages(TOOLS, CACHE);
-  assert.equal(build.code, 0, `build-guest.sh failed:\n${build.stdout}\n${build.stderr}`);
+  if (!(await prepareQemuGuest(t, 'the QEMU boot device end-to-end test', bootIsoToolsMissing))) return;
 
   const dir = mkdtempSync(join(tmpdir(), 'tsbmc-qemu-boot-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

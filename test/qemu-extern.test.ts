@@ -18,27 +18,16 @@
 // images are cached; the first build downloads ~73 MB of Debian packages
 // into .cache/qemu-guest.
 import assert from 'node:assert/strict';
-import { buildGuestImages } from './helpers/qemu-guest.js';
-import { spawnSync } from 'node:child_process';
+import { QEMU_GUEST_TOOLS as TOOLS, QEMU_GUEST_CACHE as CACHE, prepareQemuGuest } from './helpers/qemu-guest.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { ipmitool, keyValues, redfish, run, startBmcProcess, type BmcProcess, type RunResult } from './helpers/bmc-process.js';
 
-// from dist/test/ the project's parent is three levels up
-const TOOLS = process.env.QEMU_GUEST_TOOLS ?? fileURLToPath(new URL('../../../shared/tools/qemu-guest', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const CACHE = process.env.QEMU_GUEST_CACHE ?? join(REPO, '.cache', 'qemu-guest');
 // ipmitool prints SEL times in local time; the guest has no zone, so the LAN side runs in UTC too
 process.env.TZ = 'UTC';
-
-function loud(msg: string): void {
-  const line = '!'.repeat(78);
-  process.stderr.write(`${line}\n!! ${msg}\n${line}\n`);
-}
 
 function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -165,19 +154,7 @@ async function runGuest(externPort: number, dir: string, name: string, commands:
 }
 
 test('a QEMU guest uses tsbmc as its BMC over KCS and BT, and sees what the LAN and Redfish see', { timeout: 290_000 }, async (t) => {
-  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status !== 0) {
-    loud('qemu-system-x86_64 is missing: SKIPPING the QEMU external-BMC end-to-end test (apt-get install qemu-system-x86 cpio kmod)');
-    if (process.env.CI) assert.fail('CI=true: qemu-system-x86_64 is required (bash .ci/run installs it)');
-    t.skip('SKIPPED: qemu-system-x86_64 missing');
-    return;
-  }
-  if (!existsSync(join(TOOLS, 'run-guest.sh'))) {
-    loud(`the qemu-guest harness is missing at ${TOOLS}: SKIPPING the QEMU external-BMC end-to-end test (set QEMU_GUEST_TOOLS)`);
-    t.skip(`SKIPPED: no harness at ${TOOLS}`);
-    return;
-  }
-  const build = await buildGuestImages(TOOLS, CACHE);
-  assert.equal(build.code, 0, `build-guest.sh failed:\n${build.stdout}\n${build.stderr}`);
+  if (!(await prepareQemuGuest(t, 'the QEMU external-BMC end-to-end test'))) return;
 
   const externPort = await freeTcpPort();
   const bmc = await startBmcProcess({ args: ['--extern-port', String(externPort)] });

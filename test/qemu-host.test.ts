@@ -9,25 +9,16 @@
 // $QEMU_GUEST_TOOLS); without them it is skipped with a loud notice (under CI
 // a missing QEMU fails). About 60 s under TCG once the images are cached.
 import assert from 'node:assert/strict';
-import { buildGuestImages, guestInitrd as guestInitrdWith } from './helpers/qemu-guest.js';
+import { guestInitrd as guestInitrdWith, REPO_DIR as REPO, QEMU_GUEST_CACHE as CACHE, prepareQemuGuest } from './helpers/qemu-guest.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { ipmitool, keyValues, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
 
-const TOOLS = process.env.QEMU_GUEST_TOOLS ?? fileURLToPath(new URL('../../../shared/tools/qemu-guest', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const CACHE = process.env.QEMU_GUEST_CACHE ?? join(REPO, '.cache', 'qemu-guest');
 /** How long the guest stays up after its commands before powering itself off. */
 const HOLD_S = 12;
-
-function loud(msg: string): void {
-  const line = '!'.repeat(78);
-  process.stderr.write(`${line}\n!! ${msg}\n${line}\n`);
-}
 
 /** The base initramfs plus an overlay with the harness's config and command list (as run-guest.sh builds it). */
 function guestInitrd(dir: string): string {
@@ -58,19 +49,7 @@ async function powerState(bmc: BmcProcess): Promise<{ ipmi: string | undefined; 
 }
 
 test('a QEMU VM as the managed host: power, console, KCS, guest poweroff', { timeout: 200_000 }, async (t) => {
-  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status !== 0) {
-    loud('qemu-system-x86_64 is missing: SKIPPING the QEMU host backend end-to-end test (apt-get install qemu-system-x86 cpio kmod)');
-    if (process.env.CI) assert.fail('CI=true: qemu-system-x86_64 is required (bash .ci/run installs it)');
-    t.skip('SKIPPED: qemu-system-x86_64 missing');
-    return;
-  }
-  if (!existsSync(join(TOOLS, 'build-guest.sh'))) {
-    loud(`the qemu-guest harness is missing at ${TOOLS}: SKIPPING the QEMU host backend end-to-end test (set QEMU_GUEST_TOOLS)`);
-    t.skip(`SKIPPED: no harness at ${TOOLS}`);
-    return;
-  }
-  const build = await buildGuestImages(TOOLS, CACHE);
-  assert.equal(build.code, 0, `build-guest.sh failed:\n${build.stdout}\n${build.stderr}`);
+  if (!(await prepareQemuGuest(t, 'the QEMU host backend end-to-end test'))) return;
 
   const dir = mkdtempSync(join(tmpdir(), 'tsbmc-qemu-host-'));
   const profile = JSON.parse(readFileSync(join(REPO, 'profiles', 'qemu-guest.json'), 'utf8')) as { $schema?: string; host: { qemu: Record<string, unknown> } };

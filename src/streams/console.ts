@@ -11,8 +11,7 @@ import type { Clock, TimerHandle } from '../model/clock.js';
 import { MAX_WEB_CONSOLES_PER_HOST } from '../model/console.js';
 import type { Host } from '../model/host.js';
 import { systemId } from '../redfish/ids.js';
-import { CloseCode, StreamError } from './auth.js';
-import { hostFrom, intParam, onlyParams, type Incoming, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
+import { intParam, perHostStream, type Incoming, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
 
 export const CONSOLE_PATH = '/ws/console';
 /** Above this many unsent bytes the client is slow: stop sending, catch up later. */
@@ -137,30 +136,15 @@ export function openConsoleStream(ctx: StreamContext, peer: Peer, host: Host, cl
   };
 }
 
-/** The /ws/console endpoint: Login to watch, at most `max` per host (4429). */
+/** The /ws/console endpoint: Login to watch, at most `maxPerHost` per host (4429). */
 export function consoleStream(opts: { maxPerHost?: number } = {}): StreamDef {
-  const max = opts.maxPerHost ?? MAX_CONSOLES_PER_HOST;
-  const open = new Map<number, number>();
-  return {
+  return perHostStream({
     path: CONSOLE_PATH,
     privilege: 'Login',
-    open(ctx, peer) {
-      onlyParams(ctx.query, ['host', 'system', 'since']);
-      const host = hostFrom(ctx.bmc, ctx.query, (h) => systemId(ctx.bmc, h));
-      const n = open.get(host.index) ?? 0;
-      if (n >= max) throw new StreamError(CloseCode.TooMany, 'Too many console sessions on this host');
-      const h = openConsoleStream(ctx, peer, host);
-      open.set(host.index, n + 1);
-      let closed = false;
-      return {
-        message: (m) => h.message?.(m),
-        close() {
-          if (closed) return;
-          closed = true;
-          open.set(host.index, (open.get(host.index) ?? 1) - 1);
-          h.close();
-        },
-      };
-    },
-  };
+    maxPerHost: opts.maxPerHost ?? MAX_CONSOLES_PER_HOST,
+    name: 'console',
+    params: ['since'],
+    systemIdOf: systemId,
+    open: (ctx, peer, host) => openConsoleStream(ctx, peer, host),
+  });
 }

@@ -22,7 +22,7 @@ import type { RedfishPrivilege } from '../redfish/privileges.js';
 import { systemId } from '../redfish/ids.js';
 import type { DisplayAddress } from '../backends/link.js';
 import { CloseCode, StreamError } from './auth.js';
-import { hostFrom, onlyParams, type Incoming, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
+import { perHostStream, type Incoming, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
 
 export const KVM_PATH = '/ws/kvm';
 export const KVM_PRIVILEGE: RedfishPrivilege = 'ConfigureComponents';
@@ -199,28 +199,12 @@ export function openKvmStream(ctx: StreamContext, peer: Peer, host: Host, opts: 
 
 /** The /ws/kvm endpoint: ConfigureComponents, at most `maxPerHost` per host (4429). */
 export function kvmStream(opts: KvmOptions & { maxPerHost?: number } = {}): StreamDef {
-  const max = opts.maxPerHost ?? MAX_KVM_PER_HOST;
-  const open = new Map<number, number>();
-  return {
+  return perHostStream({
     path: KVM_PATH,
     privilege: KVM_PRIVILEGE,
-    open(ctx, peer) {
-      onlyParams(ctx.query, ['host', 'system']);
-      const host = hostFrom(ctx.bmc, ctx.query, (h) => systemId(ctx.bmc, h));
-      const n = open.get(host.index) ?? 0;
-      if (n >= max) throw new StreamError(CloseCode.TooMany, 'Too many KVM sessions on this host');
-      const h = openKvmStream(ctx, peer, host, opts);
-      open.set(host.index, n + 1);
-      let closed = false;
-      return {
-        message: (m) => h.message?.(m),
-        close() {
-          if (closed) return;
-          closed = true;
-          open.set(host.index, (open.get(host.index) ?? 1) - 1);
-          h.close();
-        },
-      };
-    },
-  };
+    maxPerHost: opts.maxPerHost ?? MAX_KVM_PER_HOST,
+    name: 'KVM',
+    systemIdOf: systemId,
+    open: (ctx, peer, host) => openKvmStream(ctx, peer, host, opts),
+  });
 }

@@ -87,6 +87,46 @@ export function cappedStream(opts: {
   };
 }
 
+/**
+ * A stream of one host (`host=` / `system=`, see hostFrom) that allows at
+ * most `maxPerHost` open streams on each host; one more is closed with 4429
+ * ("Too many <name> sessions on this host"). `params` are the query
+ * parameters it takes besides host and system.
+ */
+export function perHostStream(opts: {
+  path: string;
+  privilege: RedfishPrivilege;
+  maxPerHost: number;
+  name: string;
+  params?: readonly string[];
+  systemIdOf: (bmc: Bmc, h: Host) => string;
+  open: (ctx: StreamContext, peer: Peer, host: Host) => StreamHandle;
+}): StreamDef {
+  const open = new Map<number, number>();
+  return {
+    path: opts.path,
+    privilege: opts.privilege,
+    open(ctx, peer) {
+      onlyParams(ctx.query, ['host', 'system', ...(opts.params ?? [])]);
+      const host = hostFrom(ctx.bmc, ctx.query, (h) => opts.systemIdOf(ctx.bmc, h));
+      const n = open.get(host.index) ?? 0;
+      if (n >= opts.maxPerHost) throw new StreamError(CloseCode.TooMany, `Too many ${opts.name} sessions on this host`);
+      const h = opts.open(ctx, peer, host);
+      open.set(host.index, n + 1);
+      let closed = false;
+      return {
+        ...(h.message ? { message: (m: Incoming) => h.message?.(m) } : {}),
+        close() {
+          if (closed) return;
+          closed = true;
+          open.set(host.index, (open.get(host.index) ?? 1) - 1);
+          h.close();
+        },
+      };
+    },
+  };
+}
+
 /** Rejects query parameters a stream does not know (4400). */
 export function onlyParams(query: URLSearchParams, allowed: readonly string[]): void {
   for (const k of query.keys()) {

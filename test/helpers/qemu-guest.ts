@@ -4,10 +4,56 @@
 // first caller builds under a lock directory, the others wait for it); adds
 // a command list and config to the initramfs as run-guest.sh does; and
 // builds bootable ISOLINUX CD (or hybrid CD/USB) images from them.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from './bmc-process.js';
+
+/** The project folder (from dist/test/helpers/ it is three levels up). */
+export const REPO_DIR = fileURLToPath(new URL('../../../', import.meta.url));
+/** The qemu-guest harness: ../shared/tools/qemu-guest beside the project, or $QEMU_GUEST_TOOLS. */
+export const QEMU_GUEST_TOOLS = process.env.QEMU_GUEST_TOOLS ?? fileURLToPath(new URL('../../../../shared/tools/qemu-guest', import.meta.url));
+/** Where the guest images are built ($QEMU_GUEST_CACHE, or .cache/qemu-guest in the project). */
+export const QEMU_GUEST_CACHE = process.env.QEMU_GUEST_CACHE ?? join(REPO_DIR, '.cache', 'qemu-guest');
+
+/** A notice nobody scrolling past can miss. */
+export function loud(msg: string): void {
+  const line = '!'.repeat(78);
+  process.stderr.write(`${line}\n!! ${msg}\n${line}\n`);
+}
+
+/** Commands the QEMU tests run, and the Debian packages that have them. */
+const QEMU_COMMANDS: Readonly<Record<string, string>> = { 'qemu-system-x86_64': 'qemu-system-x86', cpio: 'cpio', depmod: 'kmod' };
+
+/**
+ * Readies a QEMU end-to-end test: QEMU and the harness's tools (and the
+ * packages `extraMissing` names) present, the harness there, the guest
+ * images built. Without them the test is skipped with a loud notice, and
+ * fails under CI=true (bash .ci/run installs them). False when skipped.
+ */
+export async function prepareQemuGuest(t: TestContext, what: string, extraMissing: () => string[] = () => []): Promise<boolean> {
+  const missing = Object.entries(QEMU_COMMANDS)
+    .filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd} || [ -x /usr/sbin/${cmd} ] || [ -x /sbin/${cmd} ]`]).status !== 0)
+    .map(([, pkg]) => pkg);
+  missing.push(...extraMissing());
+  if (missing.length > 0) {
+    loud(`missing ${missing.join(', ')}: SKIPPING ${what} (apt-get install ${missing.join(' ')})`);
+    if (process.env.CI) assert.fail(`CI=true: ${missing.join(', ')} required for ${what} (bash .ci/run installs them)`);
+    t.skip(`SKIPPED: ${missing.join(', ')} missing`);
+    return false;
+  }
+  if (!existsSync(join(QEMU_GUEST_TOOLS, 'build-guest.sh'))) {
+    loud(`the qemu-guest harness is missing at ${QEMU_GUEST_TOOLS}: SKIPPING ${what} (set QEMU_GUEST_TOOLS)`);
+    t.skip(`SKIPPED: no harness at ${QEMU_GUEST_TOOLS}`);
+    return false;
+  }
+  const build = await buildGuestImages(QEMU_GUEST_TOOLS, QEMU_GUEST_CACHE);
+  assert.equal(build.code, 0, `build-guest.sh failed:\n${build.stdout}\n${build.stderr}`);
+  return true;
+}
 
 export async function buildGuestImages(tools: string, cache: string, timeoutMs = 240_000): Promise<RunResult> {
   mkdirSync(cache, { recursive: true });
