@@ -533,3 +533,22 @@ test('property: host→console output arrives exactly once through partial ACKs,
     { numRuns: 200 },
   );
 });
+
+test('regression: console characters are acknowledged before the host echoes them', () => {
+  const { bmc, host, links, sol, a, sent, inbound } = setup();
+  // a host that echoes at once, as a tty does
+  const console: HostConsole = { write: (d) => host.console.append(d), onOutput: () => () => undefined };
+  Object.assign(links[0]!, { console });
+  bmc.setSol({ sendThreshold: 1 });
+  sol.activate(a, 1, ENCRYPTED);
+  const before = sent.length;
+  inbound(a, [0x01, 0x00, 0x00, 0x00, 0x6c, 0x73]);
+  // the ACK first: the console may send on while the echo is on its way
+  assert.deepEqual(
+    sent.slice(before).map((s) => s.bytes),
+    [
+      [0x00, 0x01, 0x02, 0x00],
+      [0x01, 0x00, 0x00, 0x00, 0x6c, 0x73],
+    ],
+  );
+});

@@ -419,9 +419,13 @@ export class SolPayload implements PayloadHandler, PayloadInstances {
     inst.dcdDsrDeasserted = p.deassertDcdDsr;
     inst.ringWor = p.ringWor;
     if (p.generateBreak) link.sendBreak?.();
-    if (p.data.length > 0) link.write(p.data);
+    // Acknowledged before the characters reach the link: a host that echoes
+    // writes its answer at once, and sending that first would hold the ACK
+    // (and so the console's next packet) behind a data packet; ipmitool also
+    // takes the first SOL packet after its own as the answer to it.
     inst.remember({ seq: p.seq, accepted: p.data.length });
     this.#send(inst, { seq: 0, ackSeq: p.seq, accepted: p.data.length });
+    if (p.data.length > 0) link.write(p.data);
   }
 
   // ---- host → console -------------------------------------------------------
