@@ -2,11 +2,15 @@
 // memory: index.html at /, hashed assets under /assets/ (cached for a year,
 // gzip-compressed when the browser accepts it), with a content security
 // policy that allows only this origin. The UI talks to the BMC through
-// Redfish and the WebSocket streams only.
+// Redfish and the WebSocket streams only. The files are read once per
+// process (every BMC of a rack shares them) and compressed in libuv's
+// thread pool, in the background after start or at the first request, so
+// compression never holds up the event loop (IPMI answers included).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -24,10 +28,15 @@ const TYPES: Record<string, string> = {
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+const gzipAsync = promisify(gzip);
+
 interface Asset {
   readonly type: string;
   readonly body: Buffer;
-  readonly gzip: Buffer | undefined;
+  /** Worth compressing (text, larger than a packet). */
+  readonly compressible: boolean;
+  /** The gzip form, once asked for. */
+  gzip: Promise<Buffer> | undefined;
   readonly immutable: boolean;
 }
 
@@ -41,31 +50,44 @@ function load(dir: string, prefix: string, out: Map<string, Asset>): void {
     const body = readFileSync(path);
     const type = TYPES[extname(name.name)] ?? 'application/octet-stream';
     const compressible = /^(text\/|application\/json|image\/svg)/.test(type) && body.length > 512;
-    out.set(`/${prefix}${name.name}`, { type, body, gzip: compressible ? gzipSync(body, { level: 9 }) : undefined, immutable: prefix.startsWith('assets/') });
+    out.set(`/${prefix}${name.name}`, { type, body, compressible, gzip: undefined, immutable: prefix.startsWith('assets/') });
   }
+}
+
+/** The asset's gzip form, compressed once in the thread pool. */
+function gzipped(a: Asset): Promise<Buffer> {
+  a.gzip ??= gzipAsync(a.body, { level: 9 });
+  return a.gzip;
+}
+
+/** The files of each web folder, read once per process. */
+const loaded = new Map<string, ReadonlyMap<string, Asset>>();
+
+function assetsOf(dir: string): ReadonlyMap<string, Asset> {
+  let assets = loaded.get(dir);
+  if (!assets) {
+    const m = new Map<string, Asset>();
+    if (existsSync(join(dir, 'index.html'))) load(dir, '', m);
+    loaded.set(dir, m);
+    assets = m;
+    // compress in the background, after the start-up work of this tick
+    setImmediate(() => {
+      for (const a of m.values()) if (a.compressible) void gzipped(a);
+    }).unref();
+  }
+  return assets;
 }
 
 /** The web UI's files, or none when the UI was not built (the API still works). */
 export class WebSite {
-  readonly #assets = new Map<string, Asset>();
+  readonly #assets: ReadonlyMap<string, Asset>;
 
   constructor(dir = WEB_DIR) {
-    if (existsSync(join(dir, 'index.html'))) load(dir, '', this.#assets);
+    this.#assets = assetsOf(dir);
   }
 
   get available(): boolean {
     return this.#assets.has('/index.html');
-  }
-
-  /** Total size of the UI, raw and gzip-compressed (for the benchmark). */
-  size(): { raw: number; gzip: number } {
-    let raw = 0;
-    let gzip = 0;
-    for (const a of this.#assets.values()) {
-      raw += a.body.length;
-      gzip += (a.gzip ?? a.body).length;
-    }
-    return { raw, gzip };
   }
 
   register(app: FastifyInstance): void {
@@ -84,9 +106,9 @@ export class WebSite {
         .header('Referrer-Policy', 'no-referrer')
         .header('Strict-Transport-Security', 'max-age=31536000; includeSubdomains')
         .header('Cache-Control', a.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-      if (a.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      if (a.compressible && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
         reply.header('Content-Encoding', 'gzip').header('Vary', 'Accept-Encoding');
-        await reply.send(a.gzip);
+        await reply.send(await gzipped(a));
         return;
       }
       await reply.send(a.body);
