@@ -26,7 +26,7 @@ function nonNegative(value: string, name: string): number {
 }
 
 export function parseQuery(params: URLSearchParams): QueryOptions {
-  if ([...params.keys()].length === 0) return NONE;
+  if (params.size === 0) return NONE;
   let expand: ExpandOption | undefined;
   let select: string[] | undefined;
   let top: number | undefined;

@@ -272,6 +272,25 @@ describe('router: ETag and conditional requests', () => {
     assert.notEqual(etagOf({ x: 1 }), etagOf({ x: 2 }));
   });
 
+  it('a cached answer: its bytes are the UTF-8 of its text, its headers frozen and shared; a write renders anew', async () => {
+    const { call } = setup();
+    const a = await call('GET', '/redfish/v1/Systems/a');
+    const b = await call('GET', '/redfish/v1/Systems/a');
+    assert.ok(a.bytes && a.text !== undefined);
+    assert.deepEqual(a.bytes, Buffer.from(a.text, 'utf8'));
+    assert.equal(JSON.stringify(JSON.parse(a.text)), JSON.stringify(a.json));
+    assert.ok(Object.isFrozen(a.headers), 'shared headers cannot be changed by one answer');
+    assert.equal(a.headers, b.headers, 'one header object per cache entry');
+    assert.equal(a.bytes, b.bytes);
+    const other = await call('GET', '/redfish/v1/Systems/ab');
+    assert.notEqual(other.headers, a.headers);
+    assert.equal((await call('PATCH', '/redfish/v1/Systems/a', { body: '{"Count": 9}' })).status, 204);
+    const c = await call('GET', '/redfish/v1/Systems/a');
+    assert.equal(c.json.Count, 9);
+    assert.notEqual(c.headers.ETag, a.headers.ETag);
+    assert.deepEqual(c.bytes, Buffer.from(c.text ?? '', 'utf8'));
+  });
+
   it('If-None-Match with the current ETag is 304 without a body; with another, 200', async () => {
     const { call } = setup();
     const etag = (await call('GET', '/redfish/v1/Systems/a')).headers.ETag!;

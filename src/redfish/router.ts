@@ -110,10 +110,13 @@ export interface RedfishRequest {
 
 export interface RedfishResponse {
   status: number;
-  headers: Record<string, string>;
+  /** May be shared between answers (a cached resource's headers): read, never modify. */
+  headers: Readonly<Record<string, string>>;
   body?: unknown;
   /** The body as JSON text when the router already serialized it (for the ETag), so it is not serialized twice. */
   text?: string;
+  /** `text` as UTF-8, when the router keeps it encoded (cached resources), so it is not encoded per answer. */
+  bytes?: Buffer;
 }
 
 interface Compiled {
@@ -134,6 +137,22 @@ const newNode = (): TrieNode => ({ literal: new Map() });
 /** How long a rendered resource may be reused when nothing changed (ms). */
 const CACHE_MS = 1000;
 const CACHE_ENTRIES = 4096;
+
+/** A rendered resource (or shaped answer) in the render cache. */
+interface Rendered {
+  readonly gen: number;
+  readonly at: number;
+  readonly base: JsonObject;
+  readonly text: string;
+  /** The resource's ETag (of the unshaped resource, also for a shaped answer). */
+  readonly etag: string;
+  /** `text` as UTF-8 and the headers of a 200 answer, made on the first GET that sends them (not for $expand's in-process reads). */
+  bytes?: Buffer;
+  headers?: Readonly<Record<string, string>>;
+}
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'DELETE']);
+const NO_QUERY = new URLSearchParams();
 
 const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'OData-Version': '4.0',
@@ -164,6 +183,11 @@ export function etagOfText(text: string): string {
   return `W/"${hash('sha1', text, 'base64url').slice(0, 16)}"`;
 }
 
+/** The headers of a GET answer: the common ones, the ETag, Allow and, when known, the schema link. */
+function answerHeaders(etag: string, allow: string, link: string | undefined): Readonly<Record<string, string>> {
+  return Object.freeze(link ? { ...COMMON_HEADERS, ETag: etag, Allow: allow, Link: link } : { ...COMMON_HEADERS, ETag: etag, Allow: allow });
+}
+
 function describedBy(body: unknown): string | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const t = (body as { '@odata.type'?: unknown })['@odata.type'];
@@ -189,7 +213,7 @@ export class RedfishRouter {
    * power draw) are never older than that. Keyed by caller and path, since
    * some bodies depend on who asks.
    */
-  readonly #cache = new Map<string, { gen: number; at: number; base: JsonObject; text: string; etag: string }>();
+  readonly #cache = new Map<string, Rendered>();
   #generation = 0;
 
   constructor(opts: { bmc: Bmc; privileges: PrivilegeMap }) {
@@ -198,19 +222,33 @@ export class RedfishRouter {
     opts.bmc.events.onAny(() => this.#generation++);
   }
 
-  /** A resource's body with its serialization and ETag, from the cache when fresh. */
-  async #render(ctx: RequestContext, get: GetHandler): Promise<{ base: JsonObject; text: string; etag: string }> {
-    const key = `${ctx.principal?.userId ?? 0} ${ctx.path}`;
-    const now = performance.now();
+  /** The cache entry under a key while it is fresh: same model generation, younger than CACHE_MS. */
+  #fresh(key: string, now: number): Rendered | undefined {
     const hit = this.#cache.get(key);
-    if (hit && hit.gen === this.#generation && now - hit.at < CACHE_MS) return hit;
-    const gen = this.#generation;
-    const base = await get(ctx);
-    const text = JSON.stringify(base);
-    const entry = { gen, at: now, base, text, etag: etagOfText(text) };
+    return hit && hit.gen === this.#generation && now - hit.at < CACHE_MS ? hit : undefined;
+  }
+
+  #store(key: string, entry: Rendered): Rendered {
     if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
     this.#cache.set(key, entry);
     return entry;
+  }
+
+  /**
+   * A resource's body with its serialization and ETag, from the cache when
+   * fresh. A hit is returned as is, not as a promise: most GETs end here.
+   */
+  #render(ctx: RequestContext, get: GetHandler): Rendered | Promise<Rendered> {
+    const key = `${ctx.principal?.userId ?? 0} ${ctx.path}`;
+    const now = performance.now();
+    return this.#fresh(key, now) ?? this.#renderNew(ctx, get, key, now);
+  }
+
+  async #renderNew(ctx: RequestContext, get: GetHandler, key: string, now: number): Promise<Rendered> {
+    const gen = this.#generation;
+    const base = await get(ctx);
+    const text = JSON.stringify(base);
+    return this.#store(key, { gen, at: now, base, text, etag: etagOfText(text) });
   }
 
   attach(services: RedfishServices): void {
@@ -258,7 +296,8 @@ export class RedfishRouter {
    * falling back to the parameter when the literal branch leads nowhere.
    */
   match(path: string): { route: Compiled; params: Record<string, string> } | undefined {
-    const parts = path.split('/').slice(1);
+    // parts[0] is the empty string before the leading slash
+    const parts = path.split('/');
     const params: Record<string, string> = {};
     const walk = (node: TrieNode, i: number): Compiled | undefined => {
       if (i === parts.length) return node.route;
@@ -279,7 +318,7 @@ export class RedfishRouter {
       }
       return undefined;
     };
-    const route = walk(this.#trie, 0);
+    const route = walk(this.#trie, 1);
     return route ? { route, params } : undefined;
   }
 
@@ -328,7 +367,7 @@ export class RedfishRouter {
   async #handle(req: RedfishRequest): Promise<RedfishResponse> {
     const q = req.url.indexOf('?');
     const rawPath = q < 0 ? req.url : req.url.slice(0, q);
-    const search = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
+    const search = q < 0 ? NO_QUERY : new URLSearchParams(req.url.slice(q + 1));
     const path = normalizePath(rawPath);
     const method = req.method.toUpperCase() as Method;
     const found = this.match(path);
@@ -348,7 +387,7 @@ export class RedfishRouter {
     const { route, params } = found;
     const def = route.def;
     const handler = method === 'GET' || method === 'HEAD' ? def.get ?? def.getRaw : def[method.toLowerCase() as 'patch' | 'post' | 'put' | 'delete'];
-    if (!handler || !['GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'DELETE'].includes(method)) throw Errors.operationNotAllowed(route.allow);
+    if (!handler || !METHODS.has(method)) throw Errors.operationNotAllowed(route.allow);
     const query = method === 'GET' || method === 'HEAD' ? parseQuery(search) : { only: false };
     let body: unknown;
     if (req.body !== undefined && req.body.length > 0 && method !== 'GET' && method !== 'HEAD' && !(def.streamPost && method === 'POST')) {
@@ -358,11 +397,9 @@ export class RedfishRouter {
         throw Errors.malformedJson();
       }
     }
-    const ctx: RequestContext = {
-      bmc: this.#bmc, services: this.#services_(), principal, params, path, method, query, clientAddress: req.clientAddress, body,
-      ...(req.upload && method === 'POST' ? { upload: req.upload } : {}),
-      ...(def.streamPost && method === 'POST' ? { stream: streamedBody(req, search) } : {}),
-    };
+    let ctx: RequestContext = { bmc: this.#bmc, services: this.#services_(), principal, params, path, method, query, clientAddress: req.clientAddress, body };
+    if (req.upload && method === 'POST') ctx = { ...ctx, upload: req.upload };
+    if (def.streamPost && method === 'POST') ctx = { ...ctx, stream: streamedBody(req, new URLSearchParams(search)) };
     if (!isPublic && principal) {
       const privMethod = method === 'HEAD' ? 'HEAD' : method;
       const allowed = this.#privileges.allows(def.entity, privMethod, principal.privileges) || def.allowIf?.[method]?.(ctx) === true;
@@ -411,20 +448,21 @@ export class RedfishRouter {
   }
 
   async #get(ctx: RequestContext, def: RouteDef, allow: string, req: RedfishRequest): Promise<RedfishResponse> {
-    const { base, text, etag } = await this.#render(ctx, def.get!);
-    const headers: Record<string, string> = { ...COMMON_HEADERS, ETag: etag, Allow: allow };
-    const link = describedBy(base);
-    if (link) headers.Link = link;
+    const rendered = this.#render(ctx, def.get!);
+    const resource = rendered instanceof Promise ? await rendered : rendered;
+    const { base, text, etag } = resource;
+    // the same for every answer from this entry: built once, shared read-only
+    const headers = (resource.headers ??= answerHeaders(etag, allow, describedBy(base)));
     const inm = header(req, 'if-none-match');
     if (inm && inm.split(',').map((s) => s.trim()).includes(etag)) return { status: 304, headers };
     const q = ctx.query;
     const shaped = q.only || q.top !== undefined || q.skip !== undefined || q.expand !== undefined || q.select !== undefined;
-    if (!shaped) return { status: 200, headers, body: base, text };
+    if (!shaped) return { status: 200, headers, body: base, text, bytes: (resource.bytes ??= Buffer.from(text)) };
     // the shaped answer (expanded, selected, paged) is cached like the resource
     const key = `Q${ctx.principal?.userId ?? 0} ${req.url}`;
-    const hit = this.#cache.get(key);
     const now = performance.now();
-    if (hit && hit.gen === this.#generation && now - hit.at < CACHE_MS) return { status: 200, headers, body: hit.base, text: hit.text };
+    const hit = this.#fresh(key, now);
+    if (hit) return { status: 200, headers, body: hit.base, text: hit.text, bytes: (hit.bytes ??= Buffer.from(hit.text)) };
     const gen = this.#generation;
     let body = base;
     if (q.only) {
@@ -440,8 +478,7 @@ export class RedfishRouter {
     if (q.expand) body = await expandLinks(body, q.expand, (p) => this.resolve(p, ctx.principal));
     if (q.select) body = selectProperties(body, q.select);
     const shapedText = body === base ? text : JSON.stringify(body);
-    if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
-    this.#cache.set(key, { gen, at: now, base: body, text: shapedText, etag });
+    this.#store(key, { gen, at: now, base: body, text: shapedText, etag });
     return { status: 200, headers, body, text: shapedText };
   }
 
@@ -464,7 +501,8 @@ export class RedfishRouter {
       body: undefined,
     };
     try {
-      return (await this.#render(ctx, get)).base;
+      const rendered = this.#render(ctx, get);
+      return (rendered instanceof Promise ? await rendered : rendered).base;
     } catch {
       return undefined;
     }

@@ -76,13 +76,14 @@ export class RedfishService {
     // firmware images: raw bytes (within the 1 MiB limit except on the push URIs below)
     app.addContentTypeParser(['multipart/form-data', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     const handler = async (req: FastifyRequest, reply: FastifyReply, stream?: Readable): Promise<void> => {
+      const body = req.body;
       const res = await this.router.handle({
         method: req.method,
         url: req.url,
         headers: req.headers,
-        ...(typeof req.body === 'string' ? { body: req.body } : {}),
-        ...(Buffer.isBuffer(req.body) ? { upload: { contentType: req.headers['content-type'] ?? '', bytes: req.body } } : {}),
-        ...(stream ? { stream } : {}),
+        body: typeof body === 'string' ? body : undefined,
+        upload: Buffer.isBuffer(body) ? { contentType: req.headers['content-type'] ?? '', bytes: body } : undefined,
+        stream,
         clientAddress: req.ip,
       });
       reply.code(res.status).headers(res.headers);
@@ -98,10 +99,12 @@ export class RedfishService {
       // clients that accept gzip; small ones cost more CPU than they save
       if (text.length >= COMPRESS_MIN_BYTES && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
         reply.header('Content-Encoding', 'gzip').header('Vary', 'Accept-Encoding');
-        await reply.send(await gzipAsync(text, { level: 6 }));
+        await reply.send(await gzipAsync(res.bytes ?? text, { level: 6 }));
         return;
       }
-      await reply.send(text);
+      // bytes already encoded (a cached resource) go out as they are: no
+      // UTF-8 length and encoding of the text, no header+body string to flatten
+      await reply.send(res.bytes ?? text);
     };
     for (const stream of this.#streams) {
       app.route({

@@ -31,9 +31,17 @@ export interface Principal {
 export const DEFAULT_SESSION_TIMEOUT_S = 1800;
 export const MAX_SESSIONS = 64;
 
+/** Each role's privileges as a set, made once: a principal is built per request. */
+const ROLE_PRIVILEGE_SETS: Readonly<Record<Principal['role'], ReadonlySet<RedfishPrivilege>>> = {
+  Administrator: new Set(ROLE_PRIVILEGES.Administrator),
+  Operator: new Set(ROLE_PRIVILEGES.Operator),
+  ReadOnly: new Set(ROLE_PRIVILEGES.ReadOnly),
+};
+
 export class SessionStore {
   readonly #bmc: Bmc;
-  readonly #byToken = new Map<string, RedfishSession>();
+  /** Sessions by token, with the token's bytes for the constant-time compare. */
+  readonly #byToken = new Map<string, { readonly session: RedfishSession; readonly token: Buffer }>();
   readonly #byId = new Map<string, RedfishSession>();
   timeoutS = DEFAULT_SESSION_TIMEOUT_S;
 
@@ -68,7 +76,7 @@ export class SessionStore {
       clientAddress,
       ...(context !== undefined ? { context } : {}),
     };
-    this.#byToken.set(s.token, s);
+    this.#byToken.set(s.token, { session: s, token: Buffer.from(s.token) });
     this.#byId.set(s.id, s);
     return s;
   }
@@ -88,10 +96,12 @@ export class SessionStore {
 
   /** The session a token names, refreshed, or undefined (unknown or expired). */
   byToken(token: string): RedfishSession | undefined {
-    const s = this.#byToken.get(token);
-    if (!s) return undefined;
+    const entry = this.#byToken.get(token);
+    if (!entry) return undefined;
     // the map lookup already matched; compare again in constant time for form
-    if (!timingSafeEqual(Buffer.from(s.token), Buffer.from(token))) return undefined;
+    const given = Buffer.from(token);
+    if (given.length !== entry.token.length || !timingSafeEqual(entry.token, given)) return undefined;
+    const s = entry.session;
     const now = this.#bmc.clock.monotonic();
     if (now - s.lastUsed > this.timeoutS * 1000) {
       this.delete(s.id);
@@ -113,6 +123,6 @@ export class SessionStore {
     if (!u || !u.enabled) return undefined;
     const role = users.roleOf(userId);
     if (role === 'NoAccess') return undefined;
-    return { userId, userName: u.name, role, privileges: new Set(ROLE_PRIVILEGES[role]), ...(session ? { session } : {}) };
+    return session ? { userId, userName: u.name, role, privileges: ROLE_PRIVILEGE_SETS[role], session } : { userId, userName: u.name, role, privileges: ROLE_PRIVILEGE_SETS[role] };
   }
 }
