@@ -262,6 +262,100 @@ test('watchdog pre-timeout raises SMS attention; clearing the flag sends NOATTN;
   assert.deepEqual(q.controls().slice(-2), ['attn', 'send-nmi']);
 });
 
+/** The test clock's start, 2026-01-01T00:00:00Z = 6955B900h seconds, LS byte first. */
+const T0 = [0x00, 0xb9, 0x55, 0x69];
+/** The event message of chassis intrusion (sensor AAh, type 05h, 6Fh) asserted, logged as SEL record `id` (IPMI v2.0 22.8, 32.1). */
+const intrusion = (id: number) => [id & 0xff, id >> 8, 0x02, ...T0, 0x20, 0x00, 0x04, 0x05, 0xaa, 0x6f, 0x00, 0xff, 0xff];
+
+test('event message buffer: a BMC event raises ATTN (01 a1); Read Event Message Buffer returns it, NOATTN (00 a1) before its response, then 80h', async (t) => {
+  const { open, host } = await setup(t);
+  const q = await open();
+  await q.waitItems(2);
+  q.raw.length = 0;
+  // the guest driver enables the buffer and SEL logging, no interrupts: DISABLE_IRQ then the response
+  await q.call(request(1, 0x06, 0x2e, [0x0c]));
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '06a1' + wire([1, 0x1c, 0x2e, 0x00]).toString('hex'));
+  q.raw.length = 0;
+  const before = q.items.length;
+  host.setDiscrete(0xaa, 0x01);
+  await q.waitItems(before + 1);
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '01a1');
+  q.raw.length = 0;
+  const flags = await q.call(request(2, 0x06, 0x31));
+  assert.deepEqual([...flags.data], [0x02]);
+  assert.equal(Buffer.concat(q.raw).toString('hex'), wire([2, 0x1c, 0x31, 0x00, 0x02]).toString('hex'));
+  q.raw.length = 0;
+  await q.call(request(3, 0x06, 0x35));
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '00a1' + wire([3, 0x1c, 0x35, 0x00, ...intrusion(1)]).toString('hex'));
+  q.raw.length = 0;
+  await q.call(request(4, 0x06, 0x35));
+  assert.equal(Buffer.concat(q.raw).toString('hex'), wire([4, 0x1c, 0x35, 0x80]).toString('hex'));
+  assert.deepEqual(q.controls(), ['version', 'no-attn', 'disable-irq', 'attn', 'no-attn']);
+});
+
+test('event message buffer: ATTN_IRQ (02 a1) with its interrupt enabled (bit 1), plain ATTN with only the receive queue interrupt', async (t) => {
+  const { open, host } = await setup(t);
+  const q = await open();
+  await q.waitItems(2);
+  q.raw.length = 0;
+  // as Linux sets them with an interrupt: 0Fh; ENABLE_IRQ (05 a1) before the response
+  await q.call(request(1, 0x06, 0x2e, [0x0f]));
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '05a1' + wire([1, 0x1c, 0x2e, 0x00]).toString('hex'));
+  q.raw.length = 0;
+  let before = q.items.length;
+  host.setDiscrete(0xaa, 0x01);
+  await q.waitItems(before + 1);
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '02a1');
+  // Clear Message Flags bit 1 empties the buffer: NOATTN before the response
+  q.raw.length = 0;
+  await q.call(request(2, 0x06, 0x30, [0x02]));
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '00a1' + wire([2, 0x1c, 0x30, 0x00]).toString('hex'));
+  // receive queue interrupt only (0Dh): still ENABLE_IRQ, but the buffer's event is plain ATTN
+  await q.call(request(3, 0x06, 0x2e, [0x0d]));
+  q.raw.length = 0;
+  before = q.items.length;
+  host.setDiscrete(0xaa, 0x00);
+  await q.waitItems(before + 1);
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '01a1');
+  // 0Ah: the buffer's interrupt (bit 1) alone keeps the interface interrupt on (05 a1); the buffer (bit 2)
+  // turned off is emptied, so NOATTN follows
+  q.raw.length = 0;
+  await q.call(request(4, 0x06, 0x2e, [0x0a]));
+  assert.equal(Buffer.concat(q.raw).toString('hex'), '05a1' + '00a1' + wire([4, 0x1c, 0x2e, 0x00]).toString('hex'));
+  assert.equal(host.eventBuffer.size, 0);
+});
+
+test('event message buffer: what the guest itself sends (Add SEL Entry, Platform Event Message) is not echoed back', async (t) => {
+  const { open, host } = await setup(t);
+  const q = await open();
+  await q.call(request(1, 0x06, 0x2e, [0x0c]));
+  // Platform Event Message: software id 41h, EvM 04h, temperature #01h, threshold, UNC going high
+  assert.equal((await q.call(request(2, 0x04, 0x02, [0x41, 0x04, 0x01, 0x01, 0x01, 0x07, 0xff, 0xff]))).cc, 0);
+  // Add SEL Entry of a system event record, generator 0041h
+  const add = [0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x41, 0x00, 0x04, 0x12, 0xcb, 0x6f, 0x01, 0xff, 0xff];
+  assert.equal((await q.call(request(3, 0x0a, 0x44, add))).cc, 0);
+  assert.equal(host.sel.count, 2);
+  assert.deepEqual([...(await q.call(request(4, 0x06, 0x31))).data], [0x00]);
+  assert.equal((await q.call(request(5, 0x06, 0x35))).cc, 0x80);
+  assert.deepEqual(q.controls(), ['version', 'no-attn', 'disable-irq']);
+  // a BMC event after them is; it carries the SEL's next record id
+  host.setDiscrete(0xaa, 0x01);
+  const r = await q.call(request(6, 0x06, 0x35));
+  assert.deepEqual([...r.data], intrusion(3));
+});
+
+test('event message buffer: a message waiting when QEMU connects is announced with ATTN after VERSION', async (t) => {
+  const { open, host } = await setup(t);
+  host.setGlobalEnables(0x0c);
+  host.setDiscrete(0xaa, 0x01);
+  const q = await open();
+  await q.waitItems(2);
+  assert.equal(Buffer.concat(q.raw).toString('hex'), 'ff01a1' + '01a1');
+  const r = await q.call(request(1, 0x06, 0x35));
+  assert.deepEqual([...r.data], intrusion(1));
+  assert.deepEqual(q.controls(), ['version', 'attn', 'no-attn']);
+});
+
 test('sendHardwareOp: refused without QEMU or its capability, sent as a control frame otherwise', async (t) => {
   const { open, server } = await setup(t);
   assert.deepEqual(server.sendHardwareOp('power-off'), { ok: false, reason: 'not-connected' });

@@ -4,8 +4,10 @@
 // `-chardev socket,id=ipmi0,host=127.0.0.1,port=N,reconnect=1`). Each IPMI
 // request goes through the same CommandRegistry as the LAN channel, with the
 // system interface's context (no session, no privilege check), and is
-// answered with the same sequence number. Control frames carry attention,
-// interrupt enable and the BMC's hardware operations (PROTOCOL.md section 4):
+// answered with the same sequence number. Control frames carry attention
+// (SMS_ATN follows the message flags: watchdog pre-timeout, an event message
+// in the event message buffer), interrupt enable and the BMC's hardware
+// operations (PROTOCOL.md section 4):
 // when tsbmc does not run the VM itself, the BMC's own hard resets and
 // power-offs of the host (chassis control, watchdog expiry, PEF) reach the VM
 // as RESET and POWEROFF, as they do with ipmi_sim. The model keeps all
@@ -89,8 +91,12 @@ export interface ExternStats {
 const App = { GetDeviceId: 0x01, SetBmcGlobalEnables: 0x2e } as const;
 /** Global enables bit 0: receive message queue interrupt (IPMI v2.0 22.1). */
 const RECEIVE_QUEUE_INTERRUPT = 0x01;
+/** Global enables bit 1: event message buffer full interrupt (22.1). */
+const EVENT_BUFFER_INTERRUPT = 0x02;
 /** Message flags that mean "the host should look" (22.4): receive queue, event buffer, watchdog pre-timeout, OEM. */
 const ATTENTION_FLAGS = 0xeb;
+/** Message flag bit 1: event message buffer full (22.4); its interrupt is global enables bit 1, the others' bit 0. */
+const EVENT_BUFFER_FLAG = 0x02;
 /** Requests waiting for dispatch on one connection before more are dropped. */
 const MAX_PENDING = 8;
 const EMPTY = new Uint8Array(0);
@@ -173,6 +179,7 @@ export class ExternBmcServer {
           events.on('watchdog', (ev) => {
             if (ev.host === this.#opts.host.index && ev.action === 'pretimeout') this.#preTimeout();
           }),
+          this.#opts.host.eventBuffer.onPut(() => this.#eventQueued()),
         );
         if (this.#opts.machineControl ?? this.#opts.host.link.kind !== 'qemu') {
           const forward = (ev: ModelEvent): void => this.#machineOp(ev);
@@ -303,9 +310,10 @@ export class ExternBmcServer {
       this.stats.orphaned++;
       return;
     }
-    // interrupt enable mirrors global enables bit 0 (section 5), sent before the response as ipmi_sim does
+    // the interface interrupt follows global enables bits 0 and 1, either of the interrupts it carries
+    // (section 5; ipmi_sim follows bit 0 only), sent before the response as ipmi_sim does
     if (req.netFn === NetFn.App && req.cmd === App.SetBmcGlobalEnables && res.cc === CC.Success) {
-      this.#control(c, { name: (host.globalEnables & RECEIVE_QUEUE_INTERRUPT) !== 0 ? 'enable-irq' : 'disable-irq' });
+      this.#control(c, { name: (host.globalEnables & (RECEIVE_QUEUE_INTERRUPT | EVENT_BUFFER_INTERRUPT)) !== 0 ? 'enable-irq' : 'disable-irq' });
     }
     this.#reconcileAttention(c);
     if (this.#log.enabled('debug')) this.#log.debug('request', { seq: req.seq, netFn: req.netFn, cmd: req.cmd, cc: res.cc });
@@ -313,14 +321,23 @@ export class ExternBmcServer {
     this.stats.responses++;
   }
 
-  // ---- attention and the watchdog's pre-timeout -------------------------------
+  // ---- attention: the watchdog's pre-timeout and the event message buffer -----
 
   #attentionWanted(): boolean {
     return (this.#opts.host.messageFlags & ATTENTION_FLAGS) !== 0;
   }
 
+  /**
+   * ATTN_IRQ when the interrupt of a raised flag is enabled: bit 1 of the
+   * global enables for the event message buffer, bit 0 for the others
+   * (receive queue, watchdog pre-timeout, OEM); plain ATTN otherwise.
+   */
   #attnName(): 'attn' | 'attn-irq' {
-    return (this.#opts.host.globalEnables & RECEIVE_QUEUE_INTERRUPT) !== 0 ? 'attn-irq' : 'attn';
+    const { messageFlags: flags, globalEnables: enables } = this.#opts.host;
+    const irq =
+      ((flags & EVENT_BUFFER_FLAG) !== 0 && (enables & EVENT_BUFFER_INTERRUPT) !== 0) ||
+      ((flags & ATTENTION_FLAGS & ~EVENT_BUFFER_FLAG) !== 0 && (enables & RECEIVE_QUEUE_INTERRUPT) !== 0);
+    return irq ? 'attn-irq' : 'attn';
   }
 
   /** SMS_ATN follows the message flags: set when one is raised, cleared when all are cleared. */
@@ -329,6 +346,18 @@ export class ExternBmcServer {
     if (want === c.attention) return;
     c.attention = want;
     this.#control(c, { name: want ? this.#attnName() : 'no-attn' });
+  }
+
+  /**
+   * An event message went into the buffer: ATTN (ATTN_IRQ with the buffer's
+   * interrupt enabled) even when attention is already up, so that an
+   * interrupt-driven driver looks again, as ipmi_sim does on each new event.
+   */
+  #eventQueued(): void {
+    const c = this.#conn;
+    if (!c) return;
+    c.attention = true;
+    this.#control(c, { name: this.#attnName() });
   }
 
   /** The model raised the pre-timeout flag; an NMI pre-timeout interrupt also goes to the machine. */

@@ -8,6 +8,7 @@ import { BiosSettings, biosAttributeDefs, type AttributeDef } from './bios.js';
 import { BOOT_FLAGS_TIMEOUT_MS, consumeBootOverride, defaultBootOptions, type BootOptions, type BootOverride } from './boot.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { ConsoleBuffer } from './console.js';
+import { encodeEventMessage, EventMessageBuffer, NOT_LOGGED } from './event-buffer.js';
 import type { ModelEvents } from './events.js';
 import { FruDevice, type FruInfo } from './fru.js';
 import { POWER_CHANNEL, SensorHistory } from './history.js';
@@ -15,7 +16,7 @@ import { HostMedia } from './media.js';
 import { DEFAULT_INVENTORY, hostInventory, type Inventory } from './inventory.js';
 import type { Persistence } from './persist.js';
 import { OFF, ON, powerStep, type PowerAction, type PowerEffect, type PowerMachineState, type PowerRefusal, type RestartCause } from './power.js';
-import { EventLog, type OverflowPolicy } from './sel.js';
+import { EventLog, type OverflowPolicy, type SystemEvent } from './sel.js';
 import { EventReadingType, fromRaw, Sensor, SensorType, type SensorChange, type SensorDef } from './sensors.js';
 import { Watchdog, WatchdogAction, type WatchdogExpiry } from './watchdog.js';
 
@@ -58,6 +59,10 @@ export interface IdentifyState {
 }
 
 const GENERATOR_BMC = 0x0020;
+/** BMC global enables (IPMI v2.0 22.1) the model acts on. */
+const GlobalEnable = { EventMessageBuffer: 0x04, SystemEventLogging: 0x08 } as const;
+/** Message flags (22.4) the model keeps. */
+const MessageFlag = { EventMessageBuffer: 0x02, WatchdogPreTimeout: 0x08 } as const;
 /** SEL record type of a power limit exception (timestamped OEM, IPMI v2.0 32.2). */
 export const POWER_LIMIT_RECORD_TYPE = 0xc0;
 const EVM_REV = 0x04;
@@ -94,10 +99,11 @@ export class Host {
   readonly history: SensorHistory;
   /** ACPI system and device power states (Set/Get ACPI Power State). */
   acpi = { system: 0x05, device: 0x03 };
-  /** BMC global enables (IPMI v2.0 22.1): bit 3 = system event logging. */
-  globalEnables = 0x08;
-  /** Message flags (22.4): bit 3 = watchdog pre-timeout interrupt occurred. */
-  messageFlags = 0;
+  /**
+   * Event messages for system software on the system interface (22.8): the
+   * BMC's own events while global enables bit 2 is set.
+   */
+  readonly eventBuffer = new EventMessageBuffer();
   /** Event receiver address and LUN (29.1); 0xFF disables event messages. */
   eventReceiver = { address: 0x20, lun: 0 };
   powerLimit: PowerLimit = { exceptionAction: 0, limitWatts: 0, correctionMs: 1000, samplingSeconds: 1, active: false };
@@ -109,6 +115,9 @@ export class Host {
    */
   readonly sensorSetChangedAt: number;
   #power: PowerMachineState = OFF;
+  #globalEnables: number = GlobalEnable.SystemEventLogging;
+  /** Message flags the model raised (the event buffer's flag is its contents). */
+  #messageFlags = 0;
   /** When the power draw went above the active limit (undefined: at or below it). */
   #overLimitSince: number | undefined;
   /** The exception action of the current excursion above the limit was taken. */
@@ -212,6 +221,52 @@ export class Host {
     };
     this.link.attach(reports);
     this.#applyPowerCap();
+  }
+
+  // ---- global enables and message flags (IPMI v2.0 22.1-22.4) ----------------
+
+  /**
+   * BMC global enables: [3] system event logging (on at start), [2] event
+   * message buffer, [1] event message buffer full interrupt, [0] receive
+   * message queue interrupt, [7:5] OEM. Volatile, as on a real BMC.
+   */
+  get globalEnables(): number {
+    return this.#globalEnables;
+  }
+
+  /** Sets the global enables; turning the event message buffer off empties it. */
+  setGlobalEnables(value: number): void {
+    this.#globalEnables = value & 0xff;
+    if ((value & GlobalEnable.EventMessageBuffer) === 0) this.eventBuffer.clear();
+  }
+
+  /**
+   * Message flags: [3] watchdog pre-timeout interrupt occurred, [1] event
+   * message buffer full (set while the buffer holds a message), [7:5] OEM.
+   */
+  get messageFlags(): number {
+    return this.#messageFlags | (this.eventBuffer.size > 0 ? MessageFlag.EventMessageBuffer : 0);
+  }
+
+  /** Clears the flags in `mask`; clearing bit 1 empties the event message buffer. */
+  clearMessageFlags(mask: number): void {
+    this.#messageFlags &= ~mask & 0xff;
+    if ((mask & MessageFlag.EventMessageBuffer) !== 0) this.eventBuffer.clear();
+  }
+
+  /**
+   * An event the BMC generated itself: logged in the SEL when `log` (the
+   * caller's rule), and put in the event message buffer while it is enabled,
+   * with the SEL record's id and time (FFFFh and the SEL clock when not
+   * logged). Events system software sent (Add SEL Entry, Platform Event
+   * Message) do not come here: they are not echoed back to it.
+   */
+  #bmcEvent(e: Omit<SystemEvent, 'timestamp'>, log: boolean): void {
+    const id = log ? this.sel.addSystemEvent(e) : undefined;
+    if ((this.#globalEnables & GlobalEnable.EventMessageBuffer) === 0) return;
+    const rec = typeof id === 'number' ? this.sel.get(id) : undefined;
+    const timestamp = rec ? (rec.body[0]! | (rec.body[1]! << 8) | (rec.body[2]! << 16) | (rec.body[3]! << 24)) >>> 0 : this.sel.time();
+    this.eventBuffer.put(encodeEventMessage(rec ? rec.id : NOT_LOGGED, { ...e, timestamp }));
   }
 
   // ---- power ---------------------------------------------------------------
@@ -470,17 +525,20 @@ export class Host {
       const assertion = c.kind === 'threshold' ? c.change.assertion : c.assertion;
       if (c.kind === 'threshold') this.#events.emit({ type: 'threshold', host: this.index, sensor: s.def.number, offset, assertion });
       const enabled = s.enables.allEvents && ((assertion ? s.enables.assertion : s.enables.deassertion) & (1 << offset)) !== 0;
-      if (!enabled || (this.globalEnables & 0x08) === 0) continue;
+      if (!enabled) continue;
       const data: [number, number, number] =
         c.kind === 'threshold' ? [0x50 | offset, c.raw & 0xff, c.thresholdRaw & 0xff] : [offset, 0xff, 0xff];
-      this.sel.addSystemEvent({
-        generatorId: GENERATOR_BMC,
-        evmRev: EVM_REV,
-        sensorType: s.def.type,
-        sensorNumber: s.def.number,
-        eventDirType: (assertion ? 0 : 0x80) | s.def.eventReadingType,
-        eventData: data,
-      });
+      this.#bmcEvent(
+        {
+          generatorId: GENERATOR_BMC,
+          evmRev: EVM_REV,
+          sensorType: s.def.type,
+          sensorNumber: s.def.number,
+          eventDirType: (assertion ? 0 : 0x80) | s.def.eventReadingType,
+          eventData: data,
+        },
+        (this.#globalEnables & GlobalEnable.SystemEventLogging) !== 0,
+      );
     }
   }
 
@@ -591,30 +649,38 @@ export class Host {
   }
 
   #watchdogPreTimeout(e: WatchdogExpiry): void {
-    this.messageFlags |= 0x08;
+    this.#messageFlags |= MessageFlag.WatchdogPreTimeout;
+    // "don't log" (27.6) suppresses the timer's automatic event: no SEL record, no event message
+    if (!e.dontLog) {
+      this.#bmcEvent(
+        {
+          generatorId: GENERATOR_BMC,
+          evmRev: EVM_REV,
+          sensorType: SensorType.Watchdog2,
+          sensorNumber: this.#watchdogSensorNumber(),
+          eventDirType: EventReadingType.SensorSpecific,
+          eventData: [0xc8, ((e.preTimeoutInterrupt & 0x0f) << 4) | (e.timerUse & 0x0f), 0xff],
+        },
+        true,
+      );
+    }
     this.#events.emit({ type: 'watchdog', host: this.index, action: 'pretimeout' });
-    if (e.dontLog) return;
-    this.sel.addSystemEvent({
-      generatorId: GENERATOR_BMC,
-      evmRev: EVM_REV,
-      sensorType: SensorType.Watchdog2,
-      sensorNumber: this.#watchdogSensorNumber(),
-      eventDirType: EventReadingType.SensorSpecific,
-      eventData: [0xc8, ((e.preTimeoutInterrupt & 0x0f) << 4) | (e.timerUse & 0x0f), 0xff],
-    });
   }
 
   #watchdogExpired(e: WatchdogExpiry): void {
     this.#events.emit({ type: 'watchdog', host: this.index, action: 'expired' });
     if (!e.dontLog) {
-      this.sel.addSystemEvent({
-        generatorId: GENERATOR_BMC,
-        evmRev: EVM_REV,
-        sensorType: SensorType.Watchdog2,
-        sensorNumber: this.#watchdogSensorNumber(),
-        eventDirType: EventReadingType.SensorSpecific,
-        eventData: [0xc0 | (e.action & 0x0f), ((e.preTimeoutInterrupt & 0x0f) << 4) | (e.timerUse & 0x0f), 0xff],
-      });
+      this.#bmcEvent(
+        {
+          generatorId: GENERATOR_BMC,
+          evmRev: EVM_REV,
+          sensorType: SensorType.Watchdog2,
+          sensorNumber: this.#watchdogSensorNumber(),
+          eventDirType: EventReadingType.SensorSpecific,
+          eventData: [0xc0 | (e.action & 0x0f), ((e.preTimeoutInterrupt & 0x0f) << 4) | (e.timerUse & 0x0f), 0xff],
+        },
+        true,
+      );
     }
     switch (e.action) {
       case WatchdogAction.HardReset:

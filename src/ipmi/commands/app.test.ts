@@ -14,9 +14,11 @@ function setup(privilege: PrivilegeLevel = 4) {
   const t = makeTestBmc();
   const registry = new CommandRegistry().register(appCommands);
   const ctx: IpmiContext = { bmc: t.bmc, host: t.bmc.hosts[0]!, channel: 1, privilege };
+  /** The host's system interface: no session, no privilege check. */
+  const sys: IpmiContext = { ...ctx, channel: 0x0f, privilege: 5 };
   const call = (cmd: number, data: number[] = [], c: IpmiContext = ctx): Promise<IpmiResponse> =>
     registry.dispatch({ netFn: APP, cmd, data: Uint8Array.from(data) }, c);
-  return { ...t, ctx, call, host: t.bmc.hosts[0]! };
+  return { ...t, ctx, sys, call, host: t.bmc.hosts[0]! };
 }
 
 async function ok(p: Promise<IpmiResponse>, expected: number[]): Promise<void> {
@@ -130,18 +132,123 @@ test('watchdog expiry: hard reset of the host, one SEL record, expiration flag',
 });
 
 test('Set/Get BMC Global Enables, Clear/Get Message Flags, Read Event Message Buffer', async () => {
-  const { call, host } = setup();
+  const { call, host, sys } = setup();
   await ok(call(0x2f), [0x08]);
   await ok(call(0x2e, [0x0d]), []);
   await ok(call(0x2f), [0x0d]);
   await cc(call(0x2e, [0x10]), 0xcc);
   await cc(call(0x2e, []), 0xc7);
-  host.messageFlags = 0x08;
-  await ok(call(0x31), [0x08]);
-  await ok(call(0x30, [0x08]), []);
-  await ok(call(0x31), [0x00]);
-  await cc(call(0x30, [0x04]), 0xcc);
-  await cc(call(0x35), 0x80);
+  await ok(call(0x31, [], sys), [0x00]);
+  await ok(call(0x30, [0x08], sys), []);
+  await cc(call(0x30, [0x04], sys), 0xcc);
+  await cc(call(0x30, [], sys), 0xc7);
+  await cc(call(0x31, [0x00], sys), 0xc7);
+  await cc(call(0x35, [0x00], sys), 0xc7);
+  await cc(call(0x35, [], sys), 0x80);
+  assert.equal(host.eventBuffer.size, 0);
+});
+
+test('local-only commands on a LAN session: 0xD4 for Clear/Get Message Flags and Read Event Message Buffer, before any length check', async () => {
+  const { call, host } = setup();
+  host.setGlobalEnables(0x0c);
+  host.setDiscrete(0xaa, 0x01);
+  for (const [cmd, data] of [[0x30, [0x02]], [0x30, []], [0x31, []], [0x31, [0x00]], [0x35, []], [0x35, [0x00]]] as const) {
+    await cc(call(cmd, [...data]), 0xd4);
+  }
+  // nothing was taken from the host's buffer
+  assert.equal(host.eventBuffer.size, 1);
+});
+
+/** The test clock's start, 2026-01-01T00:00:00Z = 6955B900h seconds, LS byte first. */
+const T0 = [0x00, 0xb9, 0x55, 0x69];
+
+test('event message buffer: a BMC event while enabled, the flag, the 16-byte read (golden), then 80h', async () => {
+  const { call, host, sys } = setup();
+  // event message buffer (bit 2) and system event logging (bit 3)
+  await ok(call(0x2e, [0x0c], sys), []);
+  host.setDiscrete(0xaa, 0x01); // chassis intrusion asserted
+  await ok(call(0x31, [], sys), [0x02]);
+  // SEL record 0001h, type 02h, time, generator 0020h (BMC), EvM 04h, sensor type 05h
+  // (physical security) #AAh, sensor-specific 6Fh asserted, offset 0 (general chassis intrusion), FFh FFh
+  const expected = [0x01, 0x00, 0x02, ...T0, 0x20, 0x00, 0x04, 0x05, 0xaa, 0x6f, 0x00, 0xff, 0xff];
+  await ok(call(0x35, [], sys), expected);
+  // the same record as the SEL's
+  const rec = host.sel.get(1)!;
+  assert.deepEqual([rec.id & 0xff, rec.id >> 8, rec.type, ...rec.body], expected);
+  await ok(call(0x31, [], sys), [0x00]);
+  await cc(call(0x35, [], sys), 0x80);
+  // the deassertion is the next message
+  host.setDiscrete(0xaa, 0x00);
+  await ok(call(0x35, [], sys), [0x02, 0x00, 0x02, ...T0, 0x20, 0x00, 0x04, 0x05, 0xaa, 0xef, 0x00, 0xff, 0xff]);
+});
+
+test('event message buffer: one message; while it is full newer events are not put in (the SEL has them)', async () => {
+  const { call, host, sys, links, clock } = setup();
+  await ok(call(0x2e, [0x0c], sys), []);
+  host.setDiscrete(0xaa, 0x01);
+  clock.advance(5000);
+  host.setDiscrete(0xaa, 0x00);
+  links[0]!.readings.set(0x01, 95); // CPU Temp 40 -> 95 degrees: crosses unc 87, uc 92, unr 92 going high
+  host.scan();
+  assert.ok(host.sel.count >= 3);
+  assert.equal(host.eventBuffer.size, 1);
+  assert.equal(host.eventBuffer.dropped, host.sel.count - 1);
+  // the first one stayed
+  const r = await call(0x35, [], sys);
+  assert.deepEqual([...r.data.subarray(0, 3)], [0x01, 0x00, 0x02]);
+  await cc(call(0x35, [], sys), 0x80);
+});
+
+test('event message buffer: not put in while disabled; emptied by Clear Message Flags bit 1 and by disabling it', async () => {
+  const { call, host, sys } = setup();
+  // disabled (the default 08h): logged, not buffered
+  host.setDiscrete(0xaa, 0x01);
+  assert.equal(host.sel.count, 1);
+  await ok(call(0x31, [], sys), [0x00]);
+  await cc(call(0x35, [], sys), 0x80);
+  // Clear Message Flags bit 1 empties it; other bits leave it
+  await ok(call(0x2e, [0x0c], sys), []);
+  host.setDiscrete(0xaa, 0x00);
+  await ok(call(0x30, [0x08], sys), []);
+  await ok(call(0x31, [], sys), [0x02]);
+  await ok(call(0x30, [0x02], sys), []);
+  await ok(call(0x31, [], sys), [0x00]);
+  await cc(call(0x35, [], sys), 0x80);
+  // Set BMC Global Enables without bit 2 empties it
+  host.setDiscrete(0xaa, 0x01);
+  await ok(call(0x31, [], sys), [0x02]);
+  await ok(call(0x2e, [0x08], sys), []);
+  await ok(call(0x31, [], sys), [0x00]);
+  await ok(call(0x2e, [0x0c], sys), []);
+  await cc(call(0x35, [], sys), 0x80);
+});
+
+test('event message buffer with system event logging off: record ID FFFFh, the SEL clock as the time', async () => {
+  const { call, host, sys, clock } = setup();
+  await ok(call(0x2e, [0x04], sys), []);
+  clock.advance(2000);
+  host.setDiscrete(0xaa, 0x01);
+  assert.equal(host.sel.count, 0);
+  await ok(call(0x35, [], sys), [0xff, 0xff, 0x02, 0x02, 0xb9, 0x55, 0x69, 0x20, 0x00, 0x04, 0x05, 0xaa, 0x6f, 0x00, 0xff, 0xff]);
+});
+
+test('event message buffer: the watchdog pre-timeout and expiry events, with the pre-timeout flag', async () => {
+  const { call, host, sys, clock } = setup();
+  await ok(call(0x2e, [0x0c], sys), []);
+  host.request('on');
+  // SMS/OS (4), no action, messaging interrupt (3) 1 s before, 2.0 s countdown
+  await ok(call(0x24, [0x04, 0x30, 0x01, 0x00, 0x14, 0x00], sys), []);
+  await ok(call(0x22, [], sys), []);
+  clock.advance(1000);
+  await ok(call(0x31, [], sys), [0x0a]);
+  // Watchdog 2 (23h) sensor FFh (no such sensor in the test profile), 6Fh, offset 8 timer interrupt, data 2: interrupt 3, use 4
+  await ok(call(0x35, [], sys), [0x01, 0x00, 0x02, 0x01, 0xb9, 0x55, 0x69, 0x20, 0x00, 0x04, 0x23, 0xff, 0x6f, 0xc8, 0x34, 0xff]);
+  await ok(call(0x31, [], sys), [0x08]);
+  clock.advance(1000);
+  // expiry, action 0 (timer expired, status only)
+  await ok(call(0x35, [], sys), [0x02, 0x00, 0x02, 0x02, 0xb9, 0x55, 0x69, 0x20, 0x00, 0x04, 0x23, 0xff, 0x6f, 0xc0, 0x34, 0xff]);
+  await ok(call(0x30, [0x08], sys), []);
+  await ok(call(0x31, [], sys), [0x00]);
 });
 
 test('Get Channel Info: LAN channel, 0Eh, system interface, unknown', async () => {

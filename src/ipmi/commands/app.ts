@@ -9,7 +9,7 @@ import type { AccessMode, ChannelAccess } from '../../model/channels.js';
 import type { WatchdogSettings } from '../../model/watchdog.js';
 import { MAX_USER_NAME, type ChannelUserAccess } from '../../model/users.js';
 import { bcd, check, fail, invalidField, reserved, resolveChannel } from '../app-fields.js';
-import { Channel, NetFn, PayloadType, Privilege, type PrivilegeLevel } from '../constants.js';
+import { CC, Channel, NetFn, PayloadType, Privilege, type PrivilegeLevel } from '../constants.js';
 import type { IpmiContext } from '../context.js';
 import { command, type CommandDef } from '../registry.js';
 
@@ -67,6 +67,17 @@ const AppCC = {
 
 function noData(r: Reader): void {
   r.end();
+}
+
+/**
+ * Commands appendix G lists as "local only": they act on the system
+ * interface's own message flags and event message buffer, so on any other
+ * channel (a LAN session) no privilege is enough: 0xD4, as OpenIPMI's
+ * ipmi_sim answers. Called first in decode, so the refusal comes before
+ * any check of the request's bytes.
+ */
+function systemInterfaceOnly(ctx: IpmiContext): void {
+  if (ctx.channel !== Channel.SystemInterface) fail(CC.InsufficientPrivilege, 'system interface only');
 }
 
 // ---- device ------------------------------------------------------------------
@@ -633,7 +644,10 @@ export const appCommands: readonly CommandDef<unknown>[] = [
    * [3] system event logging, [2] event message buffer, [1] event message
    * buffer full interrupt, [0] receive message queue interrupt.
    * Get BMC Global Enables (22.2). Response: the same byte.
-   * Appendix G lists Set as local-only; over a session it needs Administrator.
+   * Turning bit 2 off empties the event message buffer. Appendix G lists Set
+   * as local-only; it is kept available over a session, at Administrator,
+   * because bit 3 (system event logging) is an operator's setting
+   * (`ipmitool mc setenables`).
    */
   command({
     netFn: A,
@@ -648,7 +662,7 @@ export const appCommands: readonly CommandDef<unknown>[] = [
       return v;
     },
     handle: (v, ctx) => {
-      ctx.host.globalEnables = v;
+      ctx.host.setGlobalEnables(v);
       return EMPTY;
     },
   }),
@@ -664,8 +678,11 @@ export const appCommands: readonly CommandDef<unknown>[] = [
   /*
    * Clear Message Flags (22.3). Request: 1 [7:5] OEM, [4] reserved, [3] watchdog
    * pre-timeout interrupt flag, [2] reserved, [1] event message buffer,
-   * [0] receive message queue (1 = clear).
-   * Get Message Flags (22.4). Response: 1 the same layout, 1 = set.
+   * [0] receive message queue (1 = clear). Clearing bit 1 empties the event
+   * message buffer.
+   * Get Message Flags (22.4). Response: 1 the same layout, 1 = set; bit 1
+   * ("event message buffer full") is set while the buffer holds a message.
+   * Both are local only (appendix G).
    */
   command({
     netFn: A,
@@ -673,14 +690,15 @@ export const appCommands: readonly CommandDef<unknown>[] = [
     name: 'Clear Message Flags',
     privilege: Privilege.Administrator,
     section: 'IPMI 2.0 22.3',
-    decode: (r) => {
+    decode: (r, ctx) => {
+      systemInterfaceOnly(ctx);
       const v = r.u8();
       r.end();
       reserved(v, 0x14, 'message flags');
       return v;
     },
     handle: (v, ctx) => {
-      ctx.host.messageFlags &= ~v & 0xff;
+      ctx.host.clearMessageFlags(v);
       return EMPTY;
     },
   }),
@@ -690,12 +708,17 @@ export const appCommands: readonly CommandDef<unknown>[] = [
     name: 'Get Message Flags',
     privilege: Privilege.User,
     section: 'IPMI 2.0 22.4',
-    decode: noData,
+    decode: (r, ctx) => {
+      systemInterfaceOnly(ctx);
+      r.end();
+    },
     handle: (_req, ctx) => Uint8Array.of(ctx.host.messageFlags & 0xeb),
   }),
   /*
-   * Read Event Message Buffer (22.8). Response: 1:16 one event message.
-   * The model keeps no event message buffer, so it is always empty (80h).
+   * Read Event Message Buffer (22.8). Response: 1:16 the oldest event
+   * message, in the SEL record format (32.1; see model/event-buffer.ts),
+   * which the read takes out of the buffer; completion code 80h when the
+   * buffer is empty. Local only (appendix G).
    */
   command({
     netFn: A,
@@ -703,8 +726,11 @@ export const appCommands: readonly CommandDef<unknown>[] = [
     name: 'Read Event Message Buffer',
     privilege: Privilege.Administrator,
     section: 'IPMI 2.0 22.8',
-    decode: noData,
-    handle: () => fail(AppCC.EventBufferEmpty, 'event message buffer empty'),
+    decode: (r, ctx) => {
+      systemInterfaceOnly(ctx);
+      r.end();
+    },
+    handle: (_req, ctx) => ctx.host.eventBuffer.take() ?? fail(AppCC.EventBufferEmpty, 'event message buffer empty'),
   }),
   command({
     netFn: A,
