@@ -25,9 +25,8 @@ import { SolPayload } from './rmcp/sol.js';
 import { ExternBmcServer } from './kcs/extern-server.js';
 import { resourceRoutes } from './redfish/resources/index.js';
 import { RedfishService, WebServer } from './redfish/server.js';
-import { loadOrCreateTls, storeTls } from './redfish/tls.js';
+import { HttpsCertificateStore, loadOrCreateTls, storeTls } from './redfish/tls.js';
 import { EventService } from './redfish/events.js';
-import type { HttpsCertificates } from './redfish/resources/certificate-service.js';
 import { eventSseStream } from './redfish/resources/event-service.js';
 import { Sweeper } from './rmcp/sweeper.js';
 import { WebSite } from './web/site.js';
@@ -278,15 +277,7 @@ export async function startBmc(opts: {
   const network = { ipmiPorts: () => endpoints.map((e) => e.port), httpsPort: () => web.httpsPort, httpPort: () => web.httpPort };
   // EventService: subscriptions persisted with the model; CertificateService: the HTTPS pair, replaced live
   const events = new EventService({ bmc, persist, log: log.child('events') });
-  let tlsNow = { cert: tls.cert, key: tls.key };
-  const certificates: HttpsCertificates = {
-    current: () => tlsNow,
-    replace: (cert, key) => {
-      storeTls(join(options.stateDir, 'tls'), cert, key);
-      web.setCertificate(cert, key);
-      tlsNow = { cert, key };
-    },
-  };
+  const certificates = new HttpsCertificateStore({ dir: join(options.stateDir, 'tls'), box, initial: tls, apply: (cert, key) => web.setCertificate(cert, key), log: log.child('tls') });
   const redfish = new RedfishService({
     bmc,
     log: log.child('redfish'),
