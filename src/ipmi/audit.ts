@@ -48,6 +48,9 @@ export const AUDITED_COMMANDS: ReadonlyMap<string, Target> = new Map<string, Tar
   ['Set Sensor Hysteresis', sensor],
   ['Set Sensor Thresholds', sensor],
   ['Set Sensor Event Enable', sensor],
+  ['Set PEF Configuration Parameters', (d, ctx) => (d.length > 0 ? `host${ctx.host.index} PEF parameter ${d[0]! & 0x7f}` : `host${ctx.host.index} PEF`)],
+  ['Arm PEF Postpone Timer', (d, ctx) => (d[0] === 0xff ? undefined : `host${ctx.host.index} PEF postpone`)],
+  ['Set Last Processed Event ID', (_d, ctx) => `host${ctx.host.index} PEF`],
   // Storage
   ['Write FRU Data', (d, ctx) => (d.length > 2 ? `host${ctx.host.index} FRU ${d[0]!} offset ${d[1]! | (d[2]! << 8)}` : `host${ctx.host.index} FRU`)],
   // Clear SEL with 0x00 only asks for the erasure status

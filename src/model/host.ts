@@ -14,6 +14,7 @@ import { FruDevice, type FruInfo } from './fru.js';
 import { POWER_CHANNEL, SensorHistory } from './history.js';
 import { HostMedia } from './media.js';
 import { DEFAULT_INVENTORY, hostInventory, type Inventory } from './inventory.js';
+import { Pef, type PefPowerAction } from './pef.js';
 import type { Persistence } from './persist.js';
 import { OFF, ON, powerStep, type PowerAction, type PowerEffect, type PowerMachineState, type PowerRefusal, type RestartCause } from './power.js';
 import { EventLog, type OverflowPolicy, type SystemEvent } from './sel.js';
@@ -85,6 +86,8 @@ export class Host {
   readonly frus: ReadonlyMap<number, FruDevice>;
   readonly inventory: Inventory;
   readonly watchdog: Watchdog;
+  /** Platform Event Filtering of the events that reach this host's event receiver. */
+  readonly pef: Pef;
   /** Firmware setup attributes and Secure Boot; pending settings apply at each power-on and reset. */
   readonly bios: BiosSettings;
   readonly link: HostLink;
@@ -161,6 +164,13 @@ export class Host {
       clock: opts.clock,
       persist: opts.persist,
       events: opts.events,
+    });
+    this.pef = new Pef({
+      host: spec.index,
+      clock: opts.clock,
+      persist: opts.persist,
+      events: opts.events,
+      hooks: { logAction: (actions) => this.#logPefAction(actions), act: (action) => this.#pefAct(action) },
     });
     this.bios = new BiosSettings({ attributes: spec.biosAttributes ?? biosAttributeDefs(this.inventory), persist: opts.persist, now: () => opts.clock.now() });
     const sensors = new Map<number, Sensor>();
@@ -259,14 +269,47 @@ export class Host {
    * caller's rule), and put in the event message buffer while it is enabled,
    * with the SEL record's id and time (FFFFh and the SEL clock when not
    * logged). Events system software sent (Add SEL Entry, Platform Event
-   * Message) do not come here: they are not echoed back to it.
+   * Message) do not come here: they are not echoed back to it. PEF sees the
+   * event unless it is PEF's own action record.
    */
-  #bmcEvent(e: Omit<SystemEvent, 'timestamp'>, log: boolean): void {
+  #bmcEvent(e: Omit<SystemEvent, 'timestamp'>, log: boolean, filter = true): void {
     const id = log ? this.sel.addSystemEvent(e) : undefined;
-    if ((this.#globalEnables & GlobalEnable.EventMessageBuffer) === 0) return;
-    const rec = typeof id === 'number' ? this.sel.get(id) : undefined;
-    const timestamp = rec ? (rec.body[0]! | (rec.body[1]! << 8) | (rec.body[2]! << 16) | (rec.body[3]! << 24)) >>> 0 : this.sel.time();
-    this.eventBuffer.put(encodeEventMessage(rec ? rec.id : NOT_LOGGED, { ...e, timestamp }));
+    if ((this.#globalEnables & GlobalEnable.EventMessageBuffer) !== 0) {
+      const rec = typeof id === 'number' ? this.sel.get(id) : undefined;
+      const timestamp = rec ? (rec.body[0]! | (rec.body[1]! << 8) | (rec.body[2]! << 16) | (rec.body[3]! << 24)) >>> 0 : this.sel.time();
+      this.eventBuffer.put(encodeEventMessage(rec ? rec.id : NOT_LOGGED, { ...e, timestamp }));
+    }
+    // after the event is out, so a PEF Action record and the action follow it
+    if (filter) this.pef.process(typeof id === 'number' ? id : 0, e);
+  }
+
+  /**
+   * A Platform Event Message reached the event receiver (29.3): logged while
+   * System Event Logging is enabled (a full SEL drops it), then filtered by PEF.
+   */
+  platformEvent(e: Omit<SystemEvent, 'timestamp'>): void {
+    const id = (this.#globalEnables & GlobalEnable.SystemEventLogging) !== 0 ? this.sel.addSystemEvent(e) : undefined;
+    this.pef.process(typeof id === 'number' ? id : 0, e);
+  }
+
+  /** The "System Event: PEF Action" record (sensor type 12h, offset 04h; event data 2 = the actions). */
+  #logPefAction(actions: number): void {
+    this.#bmcEvent(
+      {
+        generatorId: GENERATOR_BMC,
+        evmRev: EVM_REV,
+        sensorType: SensorType.SystemEvent,
+        sensorNumber: this.sensorOfType(SensorType.SystemEvent)?.def.number ?? 0xff,
+        eventDirType: EventReadingType.SensorSpecific,
+        eventData: [0xc4, actions & 0xff, 0xff],
+      },
+      (this.#globalEnables & GlobalEnable.SystemEventLogging) !== 0,
+      false,
+    );
+  }
+
+  #pefAct(action: PefPowerAction): void {
+    this.request(action, action === 'cycle' ? 'pef-cycle' : 'pef-reset');
   }
 
   // ---- power ---------------------------------------------------------------
@@ -700,6 +743,7 @@ export class Host {
     this.#identifyTimer?.cancel();
     this.#bootFlagsTimer?.cancel();
     this.watchdog.stop();
+    this.pef.close();
     this.media.close();
     if (this.#onSince !== null) this.#savePower();
     await this.link.close();

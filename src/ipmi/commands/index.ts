@@ -5,6 +5,7 @@ import { appCommands } from './app.js';
 import { chassisCommands } from './chassis.js';
 import { dcmiCommands } from './dcmi.js';
 import { payloadCommands } from './payload.js';
+import { pefCommands } from './pef.js';
 import { sensorEventCommands } from './sensor-event.js';
 import { sessionCommands } from './session.js';
 import { storageCommands } from './storage.js';
@@ -17,6 +18,7 @@ export function createRegistry(): CommandRegistry {
     .register(payloadCommands)
     .register(chassisCommands)
     .register(sensorEventCommands)
+    .register(pefCommands)
     .register(storageCommands)
     .register(transportCommands)
     .register(dcmiCommands);

@@ -13,9 +13,6 @@ import { decodeGetSdr, encodeFactors, readableMask, readSdr, sdrRepository, sett
 
 const EMPTY = new Uint8Array(0);
 
-/** BMC global enables bit 3: System Event Logging (22.1). */
-const EVENT_LOGGING_ENABLE = 0x08;
-
 /** The request of every command that takes only a sensor number. */
 function decodeSensorNumber(r: Reader): { sensor: number } {
   const sensor = r.u8();
@@ -108,6 +105,7 @@ const getEventReceiver = command({
  * channel number in 7:4 (0 for the system interface) and LUN 00b. The event
  * is logged only while System Event Logging is enabled; a full SEL drops it
  * (the log's overflow flag records that) and the message is still accepted.
+ * Platform Event Filtering then sees the event (section 17).
  */
 const platformEventMessage = command({
   netFn: NetFn.SensorEvent,
@@ -130,7 +128,7 @@ const platformEventMessage = command({
     return { generatorId: (generator & 0xff) | (channel << 12), evmRev, sensorType, sensorNumber, eventDirType, eventData: [d1, d2, d3] as [number, number, number] };
   },
   handle(req, ctx) {
-    if ((ctx.host.globalEnables & EVENT_LOGGING_ENABLE) !== 0) ctx.host.sel.addSystemEvent(req);
+    ctx.host.platformEvent(req);
     return EMPTY;
   },
 });
