@@ -1,14 +1,16 @@
 // Composition root: loads the profile, opens the state store, builds the
-// model and its backends, wires the front doors (IPMI over LAN) and the
-// sensor scanner. `startBmc` can run many times in one process (a rack).
+// model and its backends, wires the front doors (IPMI over LAN, Redfish and
+// the web UI) and the sensor scanner. `startBmc` starts one BMC; `startFleet`
+// starts the --bmcs BMCs of a process (a rack or a fleet) over one store,
+// one command registry and one timer each for session sweeps and sensor scans.
 import { createPrivateKey, randomBytes, randomInt, randomUUID, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QemuHost } from './backends/qemu/qemu-host.js';
 import { SimHost } from './backends/sim/sim-host.js';
 import type { HostLink } from './backends/link.js';
 import { DEFAULT_PROFILE_PATH, hostSpec, loadProfile, simBehaviour, sensorDef, type Profile } from './config/profile.js';
-import type { Options } from './config/options.js';
+import { placeBmcs, type BmcPlacement, type Options } from './config/options.js';
 import { createRegistry } from './ipmi/commands/index.js';
 import { Channel } from './ipmi/constants.js';
 import type { CommandRegistry } from './ipmi/registry.js';
@@ -25,6 +27,7 @@ import { SolPayload } from './rmcp/sol.js';
 import { ExternBmcServer } from './kcs/extern-server.js';
 import { resourceRoutes } from './redfish/resources/index.js';
 import { RedfishService, WebServer } from './redfish/server.js';
+import { PrivilegeMap } from './redfish/privileges.js';
 import { HttpsCertificateStore, loadOrCreateTls, storeTls } from './redfish/tls.js';
 import { EventService } from './redfish/events.js';
 import { eventSseStream } from './redfish/resources/event-service.js';
@@ -104,6 +107,23 @@ function firmwareParts(v: string): { major: number; minor: number } {
   return { major: Number(major), minor: Number(minor) };
 }
 
+/**
+ * Where a BMC keeps its HTTPS certificate: `tls/` for the first (as a single
+ * BMC always has, so a state directory can grow into a fleet), `tls/<name>/`
+ * for the others.
+ */
+function tlsDirectory(stateDir: string, name: string): string {
+  return name === 'bmc0' ? join(stateDir, 'tls') : join(stateDir, 'tls', name);
+}
+
+/** The reason a listener could not be opened, in words a user can act on. */
+function listenFailure(e: NodeJS.ErrnoException): string {
+  if (e.code === 'EADDRNOTAVAIL') return 'EADDRNOTAVAIL (the address is not configured on this host)';
+  if (e.code === 'EACCES') return 'EACCES (ports below 1024 need root or CAP_NET_BIND_SERVICE)';
+  if (e.code === 'EMFILE') return 'EMFILE (too many open files: each BMC needs a few; raise the limit with ulimit -n)';
+  return e.code ?? e.message;
+}
+
 /** Checks a configured certificate and key and installs them in the state directory. */
 function installTls(dir: string, certFile: string, keyFile: string): void {
   let cert: string;
@@ -133,17 +153,34 @@ export async function startBmc(opts: {
   registry?: CommandRegistry;
   /** Session sweeper shared by every BMC of the process (one timer). */
   sweeper?: Sweeper;
-  /** Prefix of this BMC's keys in the store (a rack of BMCs shares one). */
+  /** Sensor scanner shared by every BMC of the process (one timer). */
+  scanner?: Sweeper;
+  /**
+   * This BMC's name: the prefix of its keys in the store, its folders for
+   * certificate, console logs and media, and its host name. Without one the
+   * BMC keeps its data under `bmc0` and takes the profile's name.
+   */
   name?: string;
+  /** Position in a fleet (0 for a single BMC): seeds the simulated hosts apart. */
+  index?: number;
+  /** The profile, already loaded and with --hosts applied (a fleet loads it once and shares it, read-only). */
+  profile?: Profile;
+  /** The state store and secret box, when the process opened them already (a fleet shares them). */
+  store?: FileStore;
+  box?: KeyedSecretBox;
+  /** Redfish's privilege registry (read-only), loaded once for a fleet. */
+  privileges?: PrivilegeMap;
 }): Promise<RunningBmc> {
   const { options, log } = opts;
   const clock = opts.clock ?? systemClock;
-  const profile = loadProfile(options.profile ?? DEFAULT_PROFILE_PATH);
-  if (options.hosts !== undefined) profile.chassis.hosts = options.hosts;
-  const store = FileStore.open(options.stateDir, log.child('store'));
-  const box = KeyedSecretBox.openOrCreate(join(options.stateDir, 'secret.key'));
-  if (options.tlsCert && options.tlsKey) installTls(join(options.stateDir, 'tls'), options.tlsCert, options.tlsKey);
-  const persist = scoped(store, opts.name ?? 'bmc0');
+  const profile = opts.profile ?? loadProfile(options.profile ?? DEFAULT_PROFILE_PATH);
+  if (!opts.profile && options.hosts !== undefined) profile.chassis.hosts = options.hosts;
+  const store = opts.store ?? FileStore.open(options.stateDir, log.child('store'));
+  const box = opts.box ?? KeyedSecretBox.openOrCreate(join(options.stateDir, 'secret.key'));
+  const key = opts.name ?? 'bmc0';
+  const tlsDir = tlsDirectory(options.stateDir, key);
+  if (options.tlsCert && options.tlsKey) installTls(tlsDir, options.tlsCert, options.tlsKey);
+  const persist = scoped(store, key);
   const ident = identity(persist, profile.chassis.hosts);
   const fw = firmwareParts(profile.bmc.firmwareVersion);
   const security = {
@@ -184,7 +221,7 @@ export async function startBmc(opts: {
     const sim = {
       sensors: profile.host.sensors.map((s) => ({ def: sensorDef(s), sim: simBehaviour(s) })),
       clock,
-      seed: h.index + 1,
+      seed: (opts.index ?? 0) * 64 + h.index + 1,
       powerIdleWatts: profile.host.power.idleWatts,
       powerMaxWatts: profile.host.power.maxWatts,
       powerStandbyWatts: profile.host.power.standbyWatts,
@@ -222,11 +259,11 @@ export async function startBmc(opts: {
     changed();
   }
   // virtual media images are cached beside the store; inserted media are re-attached before any power-on
-  for (const h of bmc.hosts) h.media.configure({ cacheDir: join(options.stateDir, 'media', opts.name ?? 'bmc0', `host${h.index}`) });
+  for (const h of bmc.hosts) h.media.configure({ cacheDir: join(options.stateDir, 'media', key, `host${h.index}`) });
   const generatedPassword = provisionAdmin(bmc, options, log);
   // each host's console output, kept on disk with rotation (console/<bmc>/host<N>.log)
   const consoleLogs = bmc.hosts.map(
-    (h) => new ConsoleLog({ console: h.console, dir: join(options.stateDir, 'console', opts.name ?? 'bmc0'), name: `host${h.index}`, log: log.child('console-log') }),
+    (h) => new ConsoleLog({ console: h.console, dir: join(options.stateDir, 'console', key), name: `host${h.index}`, log: log.child('console-log') }),
   );
 
   const registry = opts.registry ?? createRegistry();
@@ -247,7 +284,7 @@ export async function startBmc(opts: {
     if (e.code === 'EADDRINUSE') {
       throw new StartError('PORT_IN_USE', `UDP port ${options.listen}:${options.ipmiPort} (or a following host port) is already in use`);
     }
-    throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen}:${options.ipmiPort}: ${e.code ?? e.message}`);
+    throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen}:${options.ipmiPort}: ${listenFailure(e)}`);
   }
   // the hosts' in-band system interfaces for QEMU's ipmi-bmc-extern chardev (off by default)
   if (externPort !== undefined) {
@@ -266,24 +303,25 @@ export async function startBmc(opts: {
       const e = err as NodeJS.ErrnoException;
       throw new StartError(
         e.code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'LISTEN_FAILED',
-        `cannot listen on TCP ${options.listen}:${externPort} (or a following host port) for QEMU's chardev: ${e.code ?? e.message}`,
+        `cannot listen on TCP ${options.listen}:${externPort} (or a following host port) for QEMU's chardev: ${listenFailure(e)}`,
       );
     }
   }
 
-  const tls = await loadOrCreateTls(join(options.stateDir, 'tls'), [options.listen]);
+  const tls = await loadOrCreateTls(tlsDir, [options.listen]);
   if (tls.generated) log.info('generated a self-signed HTTPS certificate', { sha256: tls.fingerprint256 });
   // the ports really bound (configured ones may be 0 = ephemeral), for ManagerNetworkProtocol
   const network = { ipmiPorts: () => endpoints.map((e) => e.port), httpsPort: () => web.httpsPort, httpPort: () => web.httpPort };
   // EventService: subscriptions persisted with the model; CertificateService: the HTTPS pair, replaced live
   const events = new EventService({ bmc, persist, log: log.child('events') });
-  const certificates = new HttpsCertificateStore({ dir: join(options.stateDir, 'tls'), box, initial: tls, apply: (cert, key) => web.setCertificate(cert, key), log: log.child('tls') });
+  const certificates = new HttpsCertificateStore({ dir: tlsDir, box, initial: tls, apply: (cert, key) => web.setCertificate(cert, key), log: log.child('tls') });
   const redfish = new RedfishService({
     bmc,
     log: log.child('redfish'),
     routes: resourceRoutes(),
     services: { network, events, tls: certificates },
     streams: [eventSseStream(events)],
+    privileges: opts.privileges,
   });
   // WebSocket streams for the web UI, authenticated with Redfish sessions
   const streams = new StreamHub({ bmc, sessions: redfish.sessions, streams: defaultStreams(events), log: log.child('streams') });
@@ -308,15 +346,23 @@ export async function startBmc(opts: {
     if (e.code === 'EADDRINUSE') {
       throw new StartError('HTTPS_PORT_IN_USE', `TCP port ${options.listen}:${options.httpsPort} or ${options.httpPort ?? ''} is already in use`);
     }
-    throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen} for HTTPS: ${e.code ?? e.message}`);
+    throw new StartError('LISTEN_FAILED', `cannot listen on ${options.listen} for HTTPS: ${listenFailure(e)}`);
   }
 
   for (const h of bmc.hosts) h.applyRestorePolicy();
   for (const h of bmc.hosts) h.scan();
-  const scanner = setInterval(() => {
-    for (const h of bmc.hosts) h.scan();
-  }, 1000);
-  scanner.unref();
+  // one sensor scan a second for every host of the process, on one timer
+  const scanner = opts.scanner ?? new Sweeper(clock);
+  const scanLog = log.child('scanner');
+  const stopScanning = scanner.add(() => {
+    for (const h of bmc.hosts) {
+      try {
+        h.scan();
+      } catch (err) {
+        scanLog.error('sensor scan failed', { host: h.index, err: String(err) });
+      }
+    }
+  });
 
   return {
     bmc,
@@ -328,7 +374,7 @@ export async function startBmc(opts: {
     tlsFingerprint: tls.fingerprint256,
     generatedPassword,
     async stop() {
-      clearInterval(scanner);
+      stopScanning();
       streams.close();
       events.close();
       await web.stop();
@@ -368,4 +414,133 @@ function provisionAdmin(bmc: Bmc, options: Options, log: Logger): string | undef
     bmc.users.setEnabled(slot, true);
   }
   return undefined;
+}
+
+function deepFreeze(o: unknown): void {
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return;
+  Object.freeze(o);
+  for (const v of Object.values(o)) deepFreeze(v);
+}
+
+/** One BMC of a fleet and where it listens. */
+export interface FleetMember {
+  /** `bmc<i>`: the BMC's name, its keys' prefix in the store. */
+  readonly name: string;
+  readonly placement: BmcPlacement;
+  readonly running: RunningBmc;
+}
+
+/** An administrator password generated at this start, with where its BMC answers. */
+export interface GeneratedPassword {
+  readonly bmc: string;
+  readonly user: string;
+  /** address:port of the first host's IPMI endpoint. */
+  readonly ipmi: string;
+  readonly redfish: string;
+  readonly password: string;
+}
+
+export interface RunningFleet {
+  readonly profile: Profile;
+  readonly members: readonly FleetMember[];
+  /** Passwords generated at this start (first start of each BMC without --admin-password). */
+  readonly generated: readonly GeneratedPassword[];
+  /** The file those passwords were written to (fleets of more than one BMC), if any were generated. */
+  readonly passwordFile: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Generated administrator passwords of a fleet, one BMC a line, mode 0600 (in the state directory). */
+export const PASSWORD_FILE = 'admin-passwords';
+/** BMCs starting at once: enough to overlap their binds and disk writes, few enough to keep the event loop answering. */
+const START_CONCURRENCY = 8;
+
+/**
+ * Starts `options.bmcs` BMCs over one state directory. BMC i is `bmc<i>`
+ * (its keys, certificate, console logs and media apart from the others') and
+ * listens where `placeBmcs` puts it. A single BMC starts exactly as
+ * `startBmc` alone. If any BMC fails to start, the ones already running are
+ * stopped and the failure, naming the BMC, is thrown.
+ */
+export async function startFleet(opts: { options: Options; log: Logger; clock?: Clock; concurrency?: number }): Promise<RunningFleet> {
+  const { options, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const profile = loadProfile(options.profile ?? DEFAULT_PROFILE_PATH);
+  if (options.hosts !== undefined) profile.chassis.hosts = options.hosts;
+  const placements = placeBmcs(options, profile.chassis.hosts);
+  // every BMC reads the one profile (34 KB a copy); frozen, so that none can change it under the others
+  if (placements.length > 1) deepFreeze(profile);
+  const single = placements.length === 1;
+  const store = FileStore.open(options.stateDir, log.child('store'));
+  const box = KeyedSecretBox.openOrCreate(join(options.stateDir, 'secret.key'));
+  const shared = { clock, registry: createRegistry(), sweeper: new Sweeper(clock), scanner: new Sweeper(clock), store, box, privileges: PrivilegeMap.load() };
+  const members: FleetMember[] = [];
+  let failure: { err: unknown } | undefined;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < placements.length) {
+      const placement = placements[next++]!;
+      const name = `bmc${placement.index}`;
+      try {
+        const running = await startBmc({
+          ...shared,
+          options: { ...options, listen: placement.listen, ipmiPort: placement.ipmiPort, httpsPort: placement.httpsPort, httpPort: placement.httpPort, externPort: placement.externPort },
+          log: single ? log : log.child(name),
+          name: single ? undefined : name,
+          index: placement.index,
+          profile,
+        });
+        members.push({ name, placement, running });
+      } catch (err) {
+        failure ??= { err: !single && err instanceof StartError ? new StartError(err.code, `${name}: ${err.message}`) : err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? START_CONCURRENCY, placements.length) }, worker));
+  members.sort((a, b) => a.placement.index - b.placement.index);
+  const generated: GeneratedPassword[] = members.flatMap((m) => {
+    const password = m.running.generatedPassword;
+    if (password === undefined) return [];
+    const first = m.running.endpoints[0];
+    return [{ bmc: m.name, user: options.adminUser, ipmi: `${m.placement.listen}:${first?.port ?? m.placement.ipmiPort}`, redfish: `https://${m.placement.listen}:${m.running.web.httpsPort}`, password }];
+  });
+  // kept even when a later BMC failed: the ones that started have their accounts stored by now
+  const passwordFile = !single && generated.length > 0 ? writePasswordFile(options.stateDir, generated) : undefined;
+  const stop = async (): Promise<void> => {
+    const results = await Promise.allSettled(members.map((m) => m.running.stop()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+  if (failure !== undefined) {
+    await stop().catch((err: unknown) => log.error('stopping the started BMCs failed', { err: String(err) }));
+    throw failure.err;
+  }
+  return { profile, members, generated, passwordFile, stop };
+}
+
+const PASSWORD_FILE_HEADER = '# administrator passwords generated at first start (tab-separated)\n# bmc\tuser\tipmi\tredfish\tpassword\n';
+
+/**
+ * Merges generated passwords into the fleet's password file, by BMC name:
+ * written to a new file with mode 0600 and renamed over the old one.
+ */
+function writePasswordFile(stateDir: string, generated: readonly GeneratedPassword[]): string {
+  const path = join(stateDir, PASSWORD_FILE);
+  const rows = new Map<string, string>();
+  try {
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      rows.set(line.split('\t', 1)[0]!, line);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  for (const g of generated) rows.set(g.bmc, [g.bmc, g.user, g.ipmi, g.redfish, g.password].join('\t'));
+  const order = (name: string): number => Number(/^bmc(\d+)$/.exec(name)?.[1] ?? Number.MAX_SAFE_INTEGER);
+  const body = PASSWORD_FILE_HEADER + [...rows.entries()].sort(([a], [b]) => order(a) - order(b)).map(([, line]) => line + '\n').join('');
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, body, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+  return path;
 }

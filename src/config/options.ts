@@ -26,9 +26,15 @@ export interface Options {
   allowIpmi15None: boolean;
   allowIpmi15Password: boolean;
   sessionTimeoutS: number;
+  /** Number of BMCs this process runs (a rack or a fleet). */
+  bmcs: number;
+  /** How the BMCs of a fleet are told apart: consecutive ports on one address, or consecutive IPv4 addresses on the same ports. */
+  bmcAddressing: BmcAddressing;
   help: boolean;
   version: boolean;
 }
+
+export type BmcAddressing = 'port' | 'address';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -38,6 +44,7 @@ export class UsageError extends Error {
 export const DEFAULT_IPMI_PORT = 6230;
 export const DEFAULT_HTTPS_PORT = 8443;
 export const DEFAULT_HTTP_PORT = 8080;
+export const MAX_BMCS = 1000;
 
 export const HELP = `Usage: tsbmc [options]
 
@@ -67,10 +74,24 @@ Options:
                           interface; host i listens on N + i. Default: off
   --hosts N               number of hosts (server nodes) in the chassis,
                           overriding the profile
+  --bmcs N                run N BMCs in this process (1 to ${MAX_BMCS}), each a
+                          complete BMC with its own users, SEL, sensors, GUIDs,
+                          MAC, certificate and endpoints, all kept in the one
+                          state directory. Default: 1
+  --bmc-addressing MODE   how the BMCs of --bmcs are reached:
+                          port     all on --listen; BMC i has IPMI port
+                                   ipmi-port + i x hosts, HTTPS https-port + i,
+                                   HTTP http-port + i (default)
+                          address  BMC i listens on the IPv4 address --listen + i,
+                                   every BMC on the same ports (127.0.0.0/8 is
+                                   loopback on Linux; elsewhere the addresses
+                                   must exist on this host)
   --admin-user NAME       administrator account name (user slot 2). Default: admin
   --admin-password PW     administrator password (also TSBMC_ADMIN_PASSWORD).
                           Without one, the first start generates a password,
-                          prints it once and stores it.
+                          prints it once and stores it; with --bmcs, one per
+                          BMC, also written to STATE/admin-passwords (mode
+                          0600). A given password is shared by every BMC.
   --session-timeout S     IPMI session idle timeout in seconds. Default: 60
   --allow-cipher-0        offer RMCP+ cipher suite 0 (no authentication at all)
   --allow-ipmi15-none     accept IPMI v1.5 sessions with authentication type none
@@ -87,6 +108,7 @@ Example:
   tsbmc --state-dir /var/lib/tsbmc --listen 0.0.0.0 --ipmi-port 623 --https-port 443 --http-port 80
   ipmitool -I lanplus -H 127.0.0.1 -p ${DEFAULT_IPMI_PORT} -U admin -P PASSWORD chassis status
   curl -k -u admin:PASSWORD https://127.0.0.1:${DEFAULT_HTTPS_PORT}/redfish/v1/Systems/system
+  tsbmc --bmcs 100 --bmc-addressing address --listen 127.0.1.1 --ipmi-port 623 --https-port 443 --no-http
 `;
 
 function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
@@ -119,6 +141,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
         'admin-user': { type: 'string' },
         'admin-password': { type: 'string' },
         'session-timeout': { type: 'string' },
+        bmcs: { type: 'string' },
+        'bmc-addressing': { type: 'string' },
         'allow-cipher-0': { type: 'boolean' },
         'allow-ipmi15-none': { type: 'boolean' },
         'allow-ipmi15-password': { type: 'boolean' },
@@ -148,12 +172,17 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together');
   }
+  const bmcs = intOption('bmcs', values.bmcs, 1, MAX_BMCS) ?? 1;
+  const bmcAddressing = values['bmc-addressing'] ?? 'port';
+  if (bmcAddressing !== 'port' && bmcAddressing !== 'address') throw new UsageError(`--bmc-addressing must be port or address, not "${bmcAddressing}"`);
+  const listen = values.listen ?? '127.0.0.1';
+  if (bmcAddressing === 'address') addressRange(listen, bmcs);
   return {
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
     profile: values.profile,
     stateDir: values['state-dir'] ?? 'state',
-    listen: values.listen ?? '127.0.0.1',
+    listen,
     ipmiPort: intOption('ipmi-port', values['ipmi-port'], 0, 65535) ?? DEFAULT_IPMI_PORT,
     httpsPort: intOption('https-port', values['https-port'], 0, 65535) ?? DEFAULT_HTTPS_PORT,
     httpPort: values['no-http'] ? undefined : (intOption('http-port', values['http-port'], 0, 65535) ?? DEFAULT_HTTP_PORT),
@@ -167,7 +196,98 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     allowIpmi15None: values['allow-ipmi15-none'] ?? false,
     allowIpmi15Password: values['allow-ipmi15-password'] ?? false,
     sessionTimeoutS: intOption('session-timeout', values['session-timeout'], 5, 3600) ?? 60,
+    bmcs,
+    bmcAddressing,
     help: values.help ?? false,
     version: values.version ?? false,
   };
+}
+
+/** Where one BMC of the process listens. */
+export interface BmcPlacement {
+  readonly index: number;
+  readonly listen: string;
+  /** First host's IPMI port (host h at ipmiPort + h); 0 = ephemeral. */
+  readonly ipmiPort: number;
+  readonly httpsPort: number;
+  readonly httpPort: number | undefined;
+  readonly externPort: number | undefined;
+}
+
+function ipv4ToNumber(a: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p, i) => p > 255 || (m[i + 1]!.length > 1 && m[i + 1]!.startsWith('0')))) return undefined;
+  return parts.reduce((n, p) => n * 256 + p, 0);
+}
+
+function numberToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+}
+
+/** The addresses listen, listen + 1, ... for `count` BMCs; a UsageError when that is not a usable IPv4 range. */
+function addressRange(listen: string, count: number): string[] {
+  const first = ipv4ToNumber(listen);
+  if (first === undefined) {
+    throw new UsageError(`--bmc-addressing address needs an IPv4 --listen address to count up from, not "${listen}"${listen.includes(':') ? ' (IPv6 is not supported for fleets)' : ''}`);
+  }
+  if (first === 0) throw new UsageError('--bmc-addressing address needs a specific --listen address, not 0.0.0.0');
+  const last = first + count - 1;
+  if (last > 0xfffffffe) throw new UsageError(`--bmcs ${count} from ${listen} runs past 255.255.255.254`);
+  // a range that crosses into another first octet leaves the network it started in (127.255.255.255 + 1 is not loopback)
+  if (first >>> 24 !== last >>> 24) throw new UsageError(`--bmcs ${count} from ${listen} would run past ${numberToIpv4(((first >>> 24) * 0x1000000 + 0xffffff) >>> 0)}`);
+  return Array.from({ length: count }, (_, i) => numberToIpv4(first + i));
+}
+
+function portRange(name: string, base: number | undefined, count: number, step: number): [number, number] | undefined {
+  if (base === undefined || base === 0) return undefined;
+  const last = base + count * step - 1;
+  if (last > 65535) throw new UsageError(`--${name} ${base} leaves no room for ${count} BMCs${step > 1 ? ` of ${step} hosts` : ''}: the last would need port ${last}`);
+  return [base, last];
+}
+
+/**
+ * Where each of `options.bmcs` BMCs listens, given the hosts per BMC. With
+ * port addressing BMC i takes IPMI ports ipmi-port + i x hosts (its hosts stay
+ * consecutive), HTTPS https-port + i and HTTP http-port + i; with address
+ * addressing BMC i takes the address --listen + i and the configured ports.
+ * Port 0 (the system chooses) stays 0 for every BMC. Ranges that overflow or
+ * overlap on the same protocol are refused before anything starts.
+ */
+export function placeBmcs(options: Options, hostsPerBmc: number): BmcPlacement[] {
+  const n = options.bmcs;
+  if (options.bmcAddressing === 'address') {
+    return addressRange(options.listen, n).map((listen, index) => ({
+      index,
+      listen,
+      ipmiPort: options.ipmiPort,
+      httpsPort: options.httpsPort,
+      httpPort: options.httpPort,
+      externPort: options.externPort,
+    }));
+  }
+  // UDP (IPMI) and TCP ports never clash with each other; within TCP the ranges must not overlap
+  portRange('ipmi-port', options.ipmiPort, n, hostsPerBmc);
+  const tcp: [string, [number, number] | undefined][] = [
+    ['https-port', portRange('https-port', options.httpsPort, n, 1)],
+    ['http-port', portRange('http-port', options.httpPort, n, 1)],
+    ['extern-port', portRange('extern-port', options.externPort, n, hostsPerBmc)],
+  ];
+  for (const [i, [an, a]] of tcp.entries()) {
+    for (const [bn, b] of tcp.slice(i + 1)) {
+      if (a && b && a[0] <= b[1] && b[0] <= a[1]) {
+        throw new UsageError(`with --bmcs ${n} the TCP ports of --${an} (${a[0]}-${a[1]}) and --${bn} (${b[0]}-${b[1]}) overlap; move one, or use --no-http or --bmc-addressing address`);
+      }
+    }
+  }
+  const at = (base: number | undefined, i: number, step: number): number | undefined => (base === undefined || base === 0 ? base : base + i * step);
+  return Array.from({ length: n }, (_, index) => ({
+    index,
+    listen: options.listen,
+    ipmiPort: at(options.ipmiPort, index, hostsPerBmc)!,
+    httpsPort: at(options.httpsPort, index, 1)!,
+    httpPort: at(options.httpPort, index, 1),
+    externPort: at(options.externPort, index, hostsPerBmc),
+  }));
 }

@@ -32,6 +32,8 @@ export interface RedfishServerOptions {
   services?: Record<string, unknown>;
   /** Streaming endpoints outside the JSON pipeline (EventService SSE). */
   streams?: readonly RedfishStream[];
+  /** The privilege registry, read-only: one per process serves every BMC of a fleet (about 250 KB each otherwise). */
+  privileges?: PrivilegeMap;
 }
 
 /** What a stream endpoint is opened with, once authenticated. */
@@ -62,7 +64,7 @@ export class RedfishService {
 
   constructor(opts: RedfishServerOptions) {
     this.#streams = opts.streams ?? [];
-    this.router = new RedfishRouter({ bmc: opts.bmc, privileges: PrivilegeMap.load() });
+    this.router = new RedfishRouter({ bmc: opts.bmc, privileges: opts.privileges ?? PrivilegeMap.load() });
     this.sessions = new SessionStore(opts.bmc);
     this.services = { sessions: this.sessions, log: opts.log, router: this.router, ...(opts.services ?? {}) };
     this.router.attach(this.services);

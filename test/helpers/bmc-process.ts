@@ -27,10 +27,19 @@ export interface BmcProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startBmcProcess(opts: { args?: string[]; stateDir?: string; env?: NodeJS.ProcessEnv; keepState?: boolean } = {}): Promise<BmcProcess> {
+/**
+ * `args` come after the defaults (ephemeral ports, ADMIN_PASSWORD), so they
+ * override them (`--ipmi-port 26230`). `adminPassword: null` lets tsbmc
+ * generate its own password(s).
+ */
+export async function startBmcProcess(
+  opts: { args?: string[]; stateDir?: string; env?: NodeJS.ProcessEnv; keepState?: boolean; adminPassword?: string | null } = {},
+): Promise<BmcProcess> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'tsbmc-test-'));
-  const args = [...NODE_ARGS, CLI, '--state-dir', stateDir, '--ipmi-port', '0', '--https-port', '0', '--http-port', '0', '--admin-password', ADMIN_PASSWORD, '--log-level', 'warn', ...(opts.args ?? [])];
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const password = opts.adminPassword === null ? [] : ['--admin-password', opts.adminPassword ?? ADMIN_PASSWORD];
+  const args = [...NODE_ARGS, CLI, '--state-dir', stateDir, '--ipmi-port', '0', '--https-port', '0', '--http-port', '0', ...password, '--log-level', 'warn', ...(opts.args ?? [])];
+  const env = { ...process.env, ...(opts.adminPassword === null ? { TSBMC_ADMIN_PASSWORD: '' } : {}), ...opts.env };
+  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -86,22 +95,22 @@ export function run(cmd: string, args: readonly string[], timeoutMs = 20_000): P
   });
 }
 
-/** ipmitool over lanplus (cipher 17 unless given) against the BMC. */
-export function ipmitool(bmc: { port: number }, args: readonly string[], opts: { iface?: string; cipher?: string | null; user?: string; password?: string } = {}): Promise<RunResult> {
+/** ipmitool over lanplus (cipher 17 unless given) against the BMC (at 127.0.0.1 unless `host` says where). */
+export function ipmitool(bmc: { port: number; host?: string }, args: readonly string[], opts: { iface?: string; cipher?: string | null; user?: string; password?: string } = {}): Promise<RunResult> {
   const iface = opts.iface ?? 'lanplus';
-  const base = ['-I', iface, '-H', '127.0.0.1', '-p', String(bmc.port), '-U', opts.user ?? 'admin', '-P', opts.password ?? ADMIN_PASSWORD, '-N', '1', '-R', '2'];
+  const base = ['-I', iface, '-H', bmc.host ?? '127.0.0.1', '-p', String(bmc.port), '-U', opts.user ?? 'admin', '-P', opts.password ?? ADMIN_PASSWORD, '-N', '1', '-R', '2'];
   if (iface === 'lanplus' && opts.cipher !== null) base.push('-C', opts.cipher ?? '17');
   return run('ipmitool', [...base, ...args]);
 }
 
 /** A FreeIPMI tool against the BMC (IPMI 2.0, cipher 17 unless given). */
-export function freeipmi(tool: string, bmc: { port: number; stateDir?: string }, args: readonly string[], opts: { cipher?: string; user?: string; password?: string; driver?: string } = {}): Promise<RunResult> {
+export function freeipmi(tool: string, bmc: { port: number; stateDir?: string; host?: string }, args: readonly string[], opts: { cipher?: string; user?: string; password?: string; driver?: string } = {}): Promise<RunResult> {
   // FreeIPMI caches SDRs per host:port under $HOME; ports are reused between
   // test runs, so each BMC gets its own cache directory.
   const cache = ['ipmi-sensors', 'ipmi-sel', 'ipmi-fru'].includes(tool) && bmc.stateDir ? ['--sdr-cache-directory', bmc.stateDir] : [];
   const base = [
     ...cache,
-    '-h', `127.0.0.1:${bmc.port}`,
+    '-h', `${bmc.host ?? '127.0.0.1'}:${bmc.port}`,
     '-u', opts.user ?? 'admin',
     '-p', opts.password ?? ADMIN_PASSWORD,
     '-D', opts.driver ?? 'LAN_2_0',
@@ -136,7 +145,7 @@ export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 1
 
 /** A Redfish request with Node's fetch-free https client (self-signed certificate accepted). */
 export async function redfish(
-  bmc: { httpsPort: number },
+  bmc: { httpsPort: number; host?: string },
   method: string,
   path: string,
   opts: { body?: unknown; rawBody?: string; user?: string; password?: string; token?: string; headers?: Record<string, string>; noAuth?: boolean; raw?: boolean } = {},
@@ -152,7 +161,7 @@ export async function redfish(
     headers['Content-Length'] = String(Buffer.byteLength(payload));
   }
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: bmc.httpsPort, method, path, headers, rejectUnauthorized: false }, (res) => {
+    const req = request({ host: bmc.host ?? '127.0.0.1', port: bmc.httpsPort, method, path, headers, rejectUnauthorized: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => {
