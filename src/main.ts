@@ -244,7 +244,7 @@ export async function startBmc(opts: {
     }
     return new SimHost({ ...sim, consoleBuffer: consoles[i]!, log: log.child(`sim/${h.index}`) });
   });
-  const bmc = new Bmc({ spec, clock, persist, box, links, consoles });
+  const bmc = new Bmc({ spec, clock, persist, box, links, consoles, log: log.child('bmc') });
   // a VM's firmware reads QEMU's boot order at the guest's own reboot too: the backend follows the override
   for (const host of bmc.hosts) {
     const link = links[host.index];

@@ -11,6 +11,8 @@ import { ModelEvents } from './events.js';
 import { FirmwareInventory, type FirmwareTimings } from './firmware.js';
 import { Host, type HostSpec } from './host.js';
 import { defaultLanConfig, LanSettings } from './lan.js';
+import { PetAlerter, udpSender } from './alerts.js';
+import type { Logger } from '../log.js';
 import { NtpSettings } from './ntp.js';
 import { scoped, type Persistence } from './persist.js';
 import type { SecurityPolicy } from './security.js';
@@ -109,6 +111,7 @@ export class Bmc {
   #solChanged: Partial<SolSettings>;
   #mcIdString: string;
   readonly #persist: Persistence;
+  readonly #alerts: { close(): void }[];
 
   constructor(opts: {
     spec: BmcSpec;
@@ -120,6 +123,8 @@ export class Bmc {
     consoles?: readonly ConsoleBuffer[];
     /** Step durations of firmware updates (tests shorten them). */
     firmwareTimings?: FirmwareTimings;
+    /** Where alert delivery failures are logged (warn). */
+    log?: Logger;
   }) {
     const { spec } = opts;
     this.name = spec.name;
@@ -160,6 +165,24 @@ export class Bmc {
         ...(console ? { console } : {}),
       });
     });
+    // alerts of every host go out as PETs to the LAN channel's destinations
+    const udp = udpSender();
+    this.#alerts = [udp];
+    for (const h of this.hosts) {
+      const alerter = new PetAlerter({
+        lan: this.lan,
+        clock: opts.clock,
+        source: () => ({ guid: h.spec.systemGuid, manufacturerId: this.device.manufacturerId, systemId: this.device.productId }),
+        entityOf: (n) => {
+          const e = h.sensors.get(n)?.def.entity;
+          return { entity: e?.id ?? 0, entityInstance: e?.instance ?? 0 };
+        },
+        send: udp.send,
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+      h.pef.setAlerter(alerter);
+      this.#alerts.push(alerter);
+    }
     this.tasks = new TaskList({ clock: opts.clock });
     this.firmware = new FirmwareInventory({
       spec: { bmcVersion: spec.device.firmwareVersion, hosts: this.hosts.map((h) => ({ index: h.index, biosVersion: h.inventory.biosVersion })) },
@@ -215,6 +238,7 @@ export class Bmc {
   }
 
   async close(): Promise<void> {
+    for (const a of this.#alerts) a.close();
     await Promise.all(this.hosts.map((h) => h.close()));
   }
 }

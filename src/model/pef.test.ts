@@ -144,7 +144,7 @@ test('configuration and last processed ids persist; bad entries are refused', ()
   pef.setLastProcessed('software', 0x1234);
   assert.equal(pef.setFilter(0, f), 'no-such-filter');
   assert.equal(pef.setFilter(17, f), 'no-such-filter');
-  assert.equal(pef.setFilter(2, filter({ action: PefAction.Alert })), 'unsupported-action');
+  assert.equal(pef.setFilter(2, filter({ action: PefAction.Oem })), 'unsupported-action');
   assert.equal(pef.setFilter(2, filter({ action: 2, config: 0xa0 })), 'reserved-bits');
   assert.equal(pef.setControl(0x04), 'unsupported-control');
   assert.equal(pef.setControl(0x10), 'reserved-bits');

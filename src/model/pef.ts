@@ -11,9 +11,11 @@
 // PEF lives per host: each host has its own SEL, sensors, power and LAN
 // endpoint, so a multi-node chassis filters each node's events on their own.
 // Filters are kept as the spec's 20-byte entries (table 17-2): what the
-// configuration commands move, lossless. Alerting (PET) is not implemented:
-// the alert action is not among the capabilities and the alert policy table
-// has no entries.
+// configuration commands move, lossless. The alert action walks the alert
+// policy table (17.11) for the filter's policy number; each entry names a
+// channel and destination that an alerter (Platform Event Traps over LAN)
+// delivers to, and the policy type says whether the walk goes on after a
+// delivery that succeeded. Alert strings (parameters 11-13) ride along.
 import type { Clock, TimerHandle } from './clock.js';
 import type { ModelEvents } from './events.js';
 import type { Persistence } from './persist.js';
@@ -38,11 +40,18 @@ export const PefControl = {
 } as const;
 
 /** The actions this BMC carries out (Get PEF Capabilities). */
-export const PEF_SUPPORTED_ACTIONS = PefAction.PowerDown | PefAction.Reset | PefAction.PowerCycle | PefAction.DiagnosticInterrupt;
+export const PEF_SUPPORTED_ACTIONS = PefAction.Alert | PefAction.PowerDown | PefAction.Reset | PefAction.PowerCycle | PefAction.DiagnosticInterrupt;
 /** PEF control bits this BMC honours. */
 export const PEF_SUPPORTED_CONTROL = PefControl.Enable | PefControl.EventMessages | PefControl.StartupDelay;
 export const PEF_FILTER_COUNT = 16;
 export const PEF_FILTER_SIZE = 20;
+export const PEF_POLICY_COUNT = 16;
+export const PEF_POLICY_SIZE = 3;
+/** Non-volatile alert strings 1..N; string 0 is the volatile one (Alert Immediate). */
+export const PEF_ALERT_STRING_COUNT = 4;
+/** Bytes an alert string holds (4 blocks of 16), NUL terminated when shorter. */
+export const PEF_ALERT_STRING_SIZE = 64;
+export const PEF_ALERT_STRING_BLOCK = 16;
 /** Record id meaning "none" in Get Last Processed Event ID. */
 export const NO_RECORD = 0xffff;
 /** The postpone timer's "temporary PEF disable" value (30.2). */
@@ -59,7 +68,7 @@ const PRIORITY: readonly [number, PefPowerAction][] = [
 export type PefPowerAction = 'off' | 'cycle' | 'reset' | 'diag';
 
 /** Why a configuration change was refused; the IPMI front door answers CCh for each. */
-export type PefRefusal = 'reserved-bits' | 'unsupported-action' | 'unsupported-control' | 'no-such-filter';
+export type PefRefusal = 'reserved-bits' | 'unsupported-action' | 'unsupported-control' | 'no-such-filter' | 'no-such-policy' | 'no-such-string';
 
 export interface PefConfig {
   control: number;
@@ -67,6 +76,12 @@ export interface PefConfig {
   startupDelayS: number;
   /** Event filter table, entries 1..N at indexes 0..N-1. */
   filters: readonly Uint8Array[];
+  /** Alert policy table (parameter 9), entries 1..N at indexes 0..N-1, 3 bytes each. */
+  policies: readonly Uint8Array[];
+  /** Alert string keys (parameter 12) of strings 0..N: [filter number, string set]. */
+  stringKeys: readonly (readonly [number, number])[];
+  /** Alert strings 0..N (parameter 13), PEF_ALERT_STRING_SIZE bytes each. */
+  strings: readonly Uint8Array[];
 }
 
 /**
@@ -82,7 +97,115 @@ export function defaultPefConfig(): PefConfig {
     actionControl: PEF_SUPPORTED_ACTIONS,
     startupDelayS: 60,
     filters: Array.from({ length: PEF_FILTER_COUNT }, () => new Uint8Array(PEF_FILTER_SIZE)),
+    policies: Array.from({ length: PEF_POLICY_COUNT }, () => new Uint8Array(PEF_POLICY_SIZE)),
+    stringKeys: Array.from({ length: PEF_ALERT_STRING_COUNT + 1 }, () => [0, 0] as const),
+    strings: Array.from({ length: PEF_ALERT_STRING_COUNT + 1 }, () => new Uint8Array(PEF_ALERT_STRING_SIZE)),
   };
+}
+
+/*
+ * Alert policy table entry (table 30-6 parameter 9), 3 bytes:
+ *   1  [7:4] policy number, [3] enabled, [2:0] policy: 0 always send; 1 if the
+ *      previous alert succeeded skip this entry and go on; 2 if it succeeded
+ *      stop; 3 if it succeeded go on to an entry on another channel; 4 ... to
+ *      another destination type
+ *   2  [7:4] channel number, [3:0] destination selector
+ *   3  alert string key: [7] 1 = look the string up by (filter number, string
+ *      set), [6:0] string set, else [6:0] the string selector itself
+ */
+export interface AlertPolicy {
+  entry: number;
+  policy: number;
+  enabled: boolean;
+  type: number;
+  channel: number;
+  destination: number;
+  eventSpecificString: boolean;
+  stringKey: number;
+}
+
+export function decodePolicy(entry: number, b: Uint8Array): AlertPolicy {
+  return {
+    entry,
+    policy: b[0]! >> 4,
+    enabled: (b[0]! & 0x08) !== 0,
+    type: b[0]! & 0x07,
+    channel: b[1]! >> 4,
+    destination: b[1]! & 0x0f,
+    eventSpecificString: (b[2]! & 0x80) !== 0,
+    stringKey: b[2]! & 0x7f,
+  };
+}
+
+export function checkPolicy(b: Uint8Array): PefRefusal | undefined {
+  if (b.length !== PEF_POLICY_SIZE || (b[0]! & 0x07) > 4) return 'reserved-bits';
+  return undefined;
+}
+
+/** Where one policy entry sends: its destination's type decides policy 4. */
+export type AlertSend = (p: AlertPolicy) => Promise<boolean>;
+
+/**
+ * Walks the enabled entries of one policy number in table order (17.11),
+ * sending where the policy type says. Returns the entries it sent to, each
+ * with the outcome.
+ */
+export async function walkPolicy(
+  entries: readonly AlertPolicy[],
+  policy: number,
+  send: AlertSend,
+  destinationType: (p: AlertPolicy) => number = () => 0,
+): Promise<{ entry: number; ok: boolean }[]> {
+  const done: { entry: number; ok: boolean }[] = [];
+  let last: { p: AlertPolicy; ok: boolean } | undefined;
+  for (const p of entries) {
+    if (!p.enabled || p.policy !== policy) continue;
+    const succeeded = last?.ok === true;
+    if (succeeded && p.type === 1) continue;
+    if (succeeded && p.type === 2) break;
+    if (succeeded && p.type === 3 && p.channel === last!.p.channel) continue;
+    if (succeeded && p.type === 4 && destinationType(p) === destinationType(last!.p)) continue;
+    let ok = false;
+    try {
+      ok = await send(p);
+    } catch {
+      ok = false;
+    }
+    done.push({ entry: p.entry, ok });
+    last = { p, ok };
+  }
+  return done;
+}
+
+/** The text of an alert string: its bytes up to the first NUL. */
+export function alertStringText(b: Uint8Array): string {
+  const nul = b.indexOf(0);
+  return Buffer.from(b.subarray(0, nul < 0 ? b.length : nul)).toString('latin1');
+}
+
+/** What the alert action hands an alerter for one policy entry. */
+export interface AlertRequest {
+  channel: number;
+  destination: number;
+  event: Omit<SystemEvent, 'timestamp'>;
+  /** Event severity of the filter (table 17-2 byte 4). */
+  severity: number;
+  alertString?: string;
+}
+
+export interface Alerter {
+  /** Delivers one alert; resolves true when it was delivered (acknowledged when the destination asks for it). */
+  send(req: AlertRequest): Promise<boolean>;
+  /** The destination type (LAN parameter 18 [2:0]) of a channel's destination, for policy type 4. */
+  destinationType(channel: number, destination: number): number;
+  /** Whether the channel has this destination. */
+  hasDestination(channel: number, destination: number): boolean;
+  /** Alert Immediate: sends in the background, keeping the outcome as the immediate status. */
+  immediate(req: AlertRequest): void;
+  readonly immediateStatus: number;
+  clearImmediateStatus(): void;
+  /** PET Acknowledge: false when no acknowledged alert with these fields waits. */
+  acknowledge(sequence: number, timestamp: number, sourceType: number, sensorDevice: number, sensorNumber: number, eventData: readonly number[]): boolean;
 }
 
 /*
@@ -170,6 +293,18 @@ interface Stored {
   actionControl: number;
   startupDelayS: number;
   filters: string[];
+  policies?: string[];
+  stringKeys?: [number, number][];
+  strings?: string[];
+}
+
+function hexTable(stored: unknown, defaults: readonly Uint8Array[]): Uint8Array[] {
+  const list = Array.isArray(stored) ? stored : [];
+  return defaults.map((d, i) => {
+    const hex: unknown = list[i];
+    const b = typeof hex === 'string' ? new Uint8Array(Buffer.from(hex, 'hex')) : d;
+    return b.length === d.length ? b : d;
+  });
 }
 
 interface StoredState {
@@ -199,6 +334,7 @@ export class Pef {
   readonly #persist: Persistence;
   readonly #hooks: PefHooks;
   readonly #unsubscribe: (() => void)[];
+  #alerter: Alerter | undefined;
 
   constructor(opts: { host: number; clock: Clock; persist: Persistence; events: ModelEvents; hooks: PefHooks }) {
     this.#clock = opts.clock;
@@ -212,11 +348,14 @@ export class Pef {
             control: s.control,
             actionControl: s.actionControl,
             startupDelayS: s.startupDelayS,
-            filters: defaults.filters.map((d, i) => {
-              const hex = s.filters[i];
-              const b = typeof hex === 'string' ? new Uint8Array(Buffer.from(hex, 'hex')) : d;
-              return b.length === PEF_FILTER_SIZE ? b : d;
+            filters: hexTable(s.filters, defaults.filters),
+            policies: hexTable(s.policies, defaults.policies),
+            stringKeys: defaults.stringKeys.map((d, i) => {
+              const k: unknown = Array.isArray(s.stringKeys) ? s.stringKeys[i] : undefined;
+              return Array.isArray(k) && typeof k[0] === 'number' && typeof k[1] === 'number' ? ([k[0] & 0x7f, k[1] & 0x7f] as const) : d;
             }),
+            // string 0 is volatile
+            strings: [defaults.strings[0]!, ...hexTable(s.strings, defaults.strings.slice(1))],
           }
         : defaults;
     const st = opts.persist.load('pef-state') as StoredState | undefined;
@@ -268,6 +407,54 @@ export class Pef {
     if (refusal) return refusal;
     this.#update({ filters: this.#config.filters.map((f, i) => (i === n - 1 ? new Uint8Array(entry) : f)) });
     return undefined;
+  }
+
+  policy(n: number): Uint8Array | undefined {
+    return n >= 1 ? this.#config.policies[n - 1] : undefined;
+  }
+
+  setPolicy(n: number, entry: Uint8Array): PefRefusal | undefined {
+    if (!this.policy(n)) return 'no-such-policy';
+    const refusal = checkPolicy(entry);
+    if (refusal) return refusal;
+    this.#update({ policies: this.#config.policies.map((p, i) => (i === n - 1 ? new Uint8Array(entry) : p)) });
+    return undefined;
+  }
+
+  setStringKey(n: number, filter: number, set: number): PefRefusal | undefined {
+    if (n < 0 || n > PEF_ALERT_STRING_COUNT) return 'no-such-string';
+    if ((filter & 0x80) !== 0 || (set & 0x80) !== 0) return 'reserved-bits';
+    this.#update({ stringKeys: this.#config.stringKeys.map((k, i) => (i === n ? ([filter, set] as const) : k)) });
+    return undefined;
+  }
+
+  /** Writes block `block` (1-based) of alert string `n`. */
+  setStringBlock(n: number, block: number, data: Uint8Array): PefRefusal | undefined {
+    const s = this.#config.strings[n];
+    const at = (block - 1) * PEF_ALERT_STRING_BLOCK;
+    if (!s || block < 1 || at + data.length > PEF_ALERT_STRING_SIZE) return 'no-such-string';
+    const next = new Uint8Array(s);
+    next.set(data, at);
+    this.#update({ strings: this.#config.strings.map((x, i) => (i === n ? next : x)) });
+    return undefined;
+  }
+
+  get alerter(): Alerter | undefined {
+    return this.#alerter;
+  }
+
+  /** Attaches what delivers alerts; without one the alert action does nothing. */
+  setAlerter(a: Alerter | undefined): void {
+    this.#alerter = a;
+  }
+
+  /** The string an entry's key selects, if any is set. */
+  alertString(p: Pick<AlertPolicy, 'eventSpecificString' | 'stringKey'>, filter: number): string | undefined {
+    const c = this.#config;
+    const n = p.eventSpecificString ? c.stringKeys.findIndex(([f, set]) => f === filter && set === p.stringKey) : p.stringKey;
+    const s = n >= 0 ? c.strings[n] : undefined;
+    const text = s ? alertStringText(s) : '';
+    return text === '' ? undefined : text;
   }
 
   /** Writes byte 1 of an entry (parameter 7): enable and type. */
@@ -349,11 +536,36 @@ export class Pef {
     // a disabled PEF still moves past the event, so enabling it later does not act on old events
     if ((this.#config.control & PefControl.Enable) === 0) return;
     const wanted = matchingActions(this.#config.filters, event) & PEF_SUPPORTED_ACTIONS & this.#config.actionControl;
+    if ((wanted & PefAction.Alert) !== 0) this.#alert(event);
     const action = chosenPowerAction(wanted);
     if (!action) return;
     const taken = PRIORITY.find(([, a]) => a === action)![0];
     if ((this.#config.control & PefControl.EventMessages) !== 0) this.#hooks.logAction(taken);
     this.#hooks.act(action);
+  }
+
+  /**
+   * The alert action: each matching filter with the alert action walks its
+   * policy number, in the background (delivery waits for acknowledgements and
+   * must not hold up the event path).
+   */
+  #alert(event: Omit<SystemEvent, 'timestamp'>): void {
+    const alerter = this.#alerter;
+    if (!alerter) return;
+    const entries = this.#config.policies.map((b, i) => decodePolicy(i + 1, b));
+    this.#config.filters.forEach((f, i) => {
+      if ((f[1]! & PefAction.Alert) === 0 || !filterMatches(f, event)) return;
+      const filter = i + 1;
+      void walkPolicy(
+        entries,
+        f[2]! & 0x0f,
+        (p) => {
+          const alertString = this.alertString(p, filter);
+          return alerter.send({ channel: p.channel, destination: p.destination, event, severity: f[3]!, ...(alertString !== undefined ? { alertString } : {}) });
+        },
+        (p) => alerter.destinationType(p.channel, p.destination),
+      );
+    });
   }
 
   /** Processes the events that waited, after the last one system software marked processed. */
@@ -393,6 +605,9 @@ export class Pef {
       actionControl: c.actionControl,
       startupDelayS: c.startupDelayS,
       filters: c.filters.map((f) => Buffer.from(f).toString('hex')),
+      policies: c.policies.map((p) => Buffer.from(p).toString('hex')),
+      stringKeys: c.stringKeys.map(([f, set]) => [f, set]),
+      strings: c.strings.slice(1).map((x) => Buffer.from(x).toString('hex')),
     } satisfies Stored);
   }
 
