@@ -73,7 +73,13 @@ async function seen(bmc: BmcProcess, what: string | RegExp, n: number, ms = 60_0
   try {
     await waitFor(async () => (count(consoleLog(bmc), what) >= n ? true : undefined), ms, 250);
   } catch {
-    assert.fail(`${n} × ${String(what)} not on the console in ${ms} ms; the console ends:\n${consoleLog(bmc).slice(-3000)}`);
+    // what booted (the kernel command lines and boot loader banners on the console) and what the BMC did about it
+    const log = consoleLog(bmc);
+    const boots = log.split('\n').filter((l) => /Command line:|ISOLINUX|SeaBIOS|Booting from|No bootable device/.test(l));
+    const bmcLog = (bmc.stdout() + bmc.stderr()).split('\n').filter((l) => /QEMU|qemu|boot|media|CD|WARN|ERROR/.test(l));
+    assert.fail(
+      `${n} × ${String(what)} not on the console in ${ms} ms\nboots seen:\n${boots.join('\n')}\nBMC log:\n${bmcLog.slice(-40).join('\n')}\nthe console ends:\n${log.slice(-2000)}`,
+    );
   }
 }
 
