@@ -29,11 +29,12 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuMs as cpuMsOf, loadavg, machineInfo, rssKb as rssKbOf, sleep } from './proc.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/tsbmc.js');
@@ -101,7 +102,6 @@ const hardStop = setTimeout(() => {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const T0 = performance.now();
 function log(msg) {
   process.stderr.write(`[bench:fleet ${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
@@ -113,30 +113,14 @@ function run(cmd, args, opts = {}) {
     });
   });
 }
-function rssKb(pid) {
-  try {
-    const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-function cpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
+// a process that is gone counts as 0 in the sums below
+const rssKb = (pid) => rssKbOf(pid) ?? 0;
+const cpuMs = (pid) => cpuMsOf(pid) ?? 0;
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 function portsFree(udp, tcp) {
   const busy = (flags, p) => spawnSync('ss', [flags, `sport = :${p}`], { encoding: 'utf8' }).stdout.trim() !== '';
   return udp.every((p) => !busy('-Hlun', p)) && tcp.every((p) => !busy('-Hltn', p));
@@ -388,11 +372,7 @@ const results = {
   quick,
   sizes: SIZES,
   machine: {
-    nproc: Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memTotalMb: Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024),
-    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-    node: process.version,
+    ...machineInfo(),
     ipmiSim: spawnSync('sh', ['-c', "dpkg-query -W -f='${Version}' openipmi 2>/dev/null"], { encoding: 'utf8' }).stdout.trim() || 'unknown',
     pyghmi: spawnSync('sh', ['-c', "dpkg-query -W -f='${Version}' python3-pyghmi 2>/dev/null"], { encoding: 'utf8' }).stdout.trim() || 'unknown',
     loadavgAtStart: loadavg(),

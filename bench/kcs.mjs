@@ -32,11 +32,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadavg, machineInfo, sleep } from './proc.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/tsbmc.js');
@@ -121,7 +122,6 @@ const hardStop = setTimeout(() => {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const r2 = (v) => (Number.isFinite(v) ? round(v, 2) : null);
 const sum = (a) => a.reduce((x, y) => x + y, 0);
 function summ(sample, digits = 2) {
@@ -198,7 +198,6 @@ async function waitListening(child, port, limitMs = 15_000) {
   throw new Error(`BMC did not listen on ${port} within ${limitMs} ms:\n${child.out}`);
 }
 
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 
 // ---- the BMCs ----------------------------------------------------------------------------------
 
@@ -519,11 +518,7 @@ const results = {
   date: new Date().toISOString(),
   config: CFG,
   machine: {
-    nproc: Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memTotalMb: Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024),
-    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-    node: process.version,
+    ...machineInfo(),
     qemu: spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
     guest: existsSync(join(CACHE, 'version')) ? readFileSync(join(CACHE, 'version'), 'utf8').trim().split('\n').join(', ') : 'unknown',
     loadavgAtStart: loadavg(),

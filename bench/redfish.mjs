@@ -12,13 +12,14 @@
 //   --baseline also measure a bare node:https server answering a fixed body of the
 //              same size with the same load generator: the ceiling of Node's
 //              TLS and HTTP on this machine, the part of the cost that is not tsbmc's
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuMs, machineInfo, rssKb } from './proc.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/tsbmc.js');
@@ -42,25 +43,6 @@ const WARMUP_MS = Number(argv['warmup-ms'] ?? 1000);
 const CONNECTIONS = (argv.connections ?? '1,16').split(',').map(Number);
 const NODE_ARGS = (argv['tsbmc-node-args'] ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
 const OUT = argv.out ?? join(RESULTS, 'redfish-latest.json');
-
-function rssKb(pid) {
-  try {
-    const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-function cpuMs(pid) {
-  const tck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / tck;
-  } catch {
-    return null;
-  }
-}
 
 async function startTsbmc(stateDir, profileDir) {
   const args = [...NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), CLI, '--state-dir', stateDir, '--ipmi-port', '0', '--https-port', '0', '--no-http', '--admin-password', PASSWORD, '--log-level', 'warn'];
@@ -149,11 +131,7 @@ const results = {
   durationMs: DURATION_MS,
   warmupMs: WARMUP_MS,
   machine: {
-    nproc: Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memTotalMb: Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024),
-    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-    node: process.version,
+    ...machineInfo(),
     loadavgAtStart: loadavg(),
   },
   rssKb: { idle: rssKb(bmc.proc.pid) },

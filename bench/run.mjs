@@ -18,11 +18,12 @@
 // env: TSBMC_PEERS_DIR (default ../shared/peers beside the project), BENCH_PORT_BASE (default 19600)
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuMs, loadavg, machineInfo, rssKb, sleep } from './proc.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/tsbmc.js');
@@ -104,7 +105,6 @@ const hardStop = setTimeout(() => {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve) => {
@@ -130,29 +130,9 @@ function freePort(from) {
   throw new Error(`no free port near ${from}`);
 }
 
-function rssKb(pid) {
-  try {
-    const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-/** CPU time (user + system) of a process in ms. */
-function cpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
 
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 
 function log(msg) {
   process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
@@ -280,11 +260,7 @@ const results = {
   tsbmcNodeArgs: TSBMC_NODE_ARGS,
   config: CFG,
   machine: {
-    nproc: Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memTotalMb: Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024),
-    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-    node: process.version,
+    ...machineInfo(),
     ipmitool: ipmitoolVersion,
     loadavgAtStart: loadavg(),
   },

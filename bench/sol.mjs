@@ -32,12 +32,13 @@
 // Run it on a quiet machine; the whole run stops by itself after HARD_LIMIT_S.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuMs, loadavg, machineInfo, rssKb, sleep } from './proc.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/tsbmc.js');
@@ -124,7 +125,6 @@ const hardStop = setTimeout(() => {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const T0 = performance.now();
 function log(msg) {
   process.stderr.write(`[bench:sol ${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
@@ -140,25 +140,6 @@ function run(cmd, args, opts = {}) {
     });
   });
 }
-function rssKb(pid) {
-  try {
-    const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-function cpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 /** A free UDP port at or above `from` with port+1 free on TCP (ipmi_sim's SOL console). */
 function freePort(from) {
   for (let p = from; p < from + 200; p += 2) {
@@ -747,11 +728,7 @@ const results = {
   quick,
   config: CFG,
   machine: {
-    nproc: Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memTotalMb: Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024),
-    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-    node: process.version,
+    ...machineInfo(),
     ipmiSim: spawnSync('sh', ['-c', "dpkg-query -W -f='${Version}' openipmi 2>/dev/null"], { encoding: 'utf8' }).stdout.trim() || 'unknown',
     loadavgAtStart: loadavg(),
   },
