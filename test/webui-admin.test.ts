@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { selfSignedCertificate } from '../src/redfish/x509.js';
-import { launchBrowser } from './helpers/browser.js';
+import { launchBrowser, signInAt } from './helpers/browser.js';
 import { ADMIN_PASSWORD, ipmitool, keyValues, redfish, startBmcProcess, type BmcProcess } from './helpers/bmc-process.js';
 
 let bmc: BmcProcess;
@@ -46,10 +46,7 @@ async function signIn(user: string, password: string): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('dialog', (d) => void d.accept());
-  await page.goto(`${bmc.baseUrl}/`);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAt(page, `${bmc.baseUrl}/`, user, password);
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   return page;
 }

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from './helpers/browser.js';
+import { launchBrowser, signInAt } from './helpers/browser.js';
 import { ADMIN_PASSWORD, ipmitool, keyValues, redfish, startBmcProcess, type BmcProcess } from './helpers/bmc-process.js';
 
 let bmc: BmcProcess;
@@ -48,10 +48,7 @@ after(async () => {
 async function signIn(user: string, password: string, route: string): Promise<Page> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true });
   const page = await context.newPage();
-  await page.goto(`${bmc.baseUrl}/`);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAt(page, `${bmc.baseUrl}/`, user, password);
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: route }).click();
   await page.getByRole('heading', { level: 1, name: route }).waitFor();

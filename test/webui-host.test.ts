@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from './helpers/browser.js';
+import { launchBrowser, signInAt } from './helpers/browser.js';
 import { ADMIN_PASSWORD, ipmitool, keyValues, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
 
 let bmc: BmcProcess;
@@ -55,10 +55,7 @@ async function signIn(user: string, password: string, route: string): Promise<Pa
       }
     };`);
   const page = await context.newPage();
-  await page.goto(`${bmc.baseUrl}/#/${route}`);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAt(page, `${bmc.baseUrl}/#/${route}`, user, password);
   return page;
 }
 

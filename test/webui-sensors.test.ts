@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from './helpers/browser.js';
+import { launchBrowser, signInAt } from './helpers/browser.js';
 import { ADMIN_PASSWORD, ipmitool, redfish, startBmcProcess, waitFor, type BmcProcess } from './helpers/bmc-process.js';
 
 let bmc: BmcProcess;
@@ -31,10 +31,7 @@ after(async () => {
 async function openSensors(user: string, password: string): Promise<Page> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
   const page = await context.newPage();
-  await page.goto(`${bmc.baseUrl}/`);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAt(page, `${bmc.baseUrl}/`, user, password);
   await page.getByRole('link', { name: 'Sensors' }).click();
   await page.getByRole('heading', { name: 'All sensors' }).waitFor();
   await page.locator('tr[data-sensor]').first().waitFor();

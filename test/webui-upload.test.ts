@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from './helpers/browser.js';
+import { launchBrowser, signInAt } from './helpers/browser.js';
 import { ADMIN_PASSWORD, redfish, startBmcProcess, type BmcProcess } from './helpers/bmc-process.js';
 
 let bmc: BmcProcess;
@@ -37,10 +37,7 @@ async function signIn(user: string, password: string): Promise<Page> {
       }
     }).observe(document, { subtree: true, childList: true, characterData: true });`);
   const page = await context.newPage();
-  await page.goto(`${bmc.baseUrl}/#/media`);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAt(page, `${bmc.baseUrl}/#/media`, user, password);
   await page.getByRole('heading', { name: 'Virtual media' }).waitFor();
   return page;
 }
