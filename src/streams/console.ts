@@ -7,11 +7,11 @@
 // then catches up from its offset, with a gap message for what the ring
 // dropped meanwhile. Input needs ConfigureComponents; a ReadOnly user
 // watches only.
-import type { Clock, TimerHandle } from '../model/clock.js';
+import type { Clock } from '../model/clock.js';
 import { MAX_WEB_CONSOLES_PER_HOST } from '../model/console.js';
 import type { Host } from '../model/host.js';
 import { systemId } from '../redfish/ids.js';
-import { intParam, perHostStream, type Incoming, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
+import { drainWaiter, intParam, perHostStream, type Incoming, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
 
 export const CONSOLE_PATH = '/ws/console';
 /** Above this many unsent bytes the client is slow: stop sending, catch up later. */
@@ -52,7 +52,6 @@ export function openConsoleStream(ctx: StreamContext, peer: Peer, host: Host, cl
   /** Offset of the next byte this client needs. */
   let next = start.offset;
   let paused = false;
-  let timer: TimerHandle | undefined;
   let closed = false;
   const control = (m: ConsoleControl): void => peer.send(JSON.stringify(m));
   const slow = (): boolean => peer.bufferedAmount > CONSOLE_BUFFER_LIMIT;
@@ -67,16 +66,10 @@ export function openConsoleStream(ctx: StreamContext, peer: Peer, host: Host, cl
     next = c.next;
     paused = false;
   };
+  const drained = drainWaiter(clock, CONSOLE_RESUME_POLL_MS, slow, () => catchUp());
   const pause = (): void => {
     paused = true;
-    if (timer || closed) return;
-    const poll = (): void => {
-      timer = undefined;
-      if (closed) return;
-      if (slow()) timer = clock.setTimeout(poll, CONSOLE_RESUME_POLL_MS);
-      else catchUp();
-    };
-    timer = clock.setTimeout(poll, CONSOLE_RESUME_POLL_MS);
+    drained.wait();
   };
 
   control({
@@ -131,7 +124,7 @@ export function openConsoleStream(ctx: StreamContext, peer: Peer, host: Host, cl
     close() {
       closed = true;
       off();
-      timer?.cancel();
+      drained.cancel();
     },
   };
 }

@@ -6,10 +6,10 @@
 // is sent nothing until it drains, then catches up from the buffer, with a
 // gap message for what the buffer no longer holds; `since` resumes after a
 // known EventId.
-import type { Clock, TimerHandle } from '../model/clock.js';
+import type { Clock } from '../model/clock.js';
 import { filterMatches, parseEventFilter, type EventService, type FilterExpr, type PublishedEvent } from '../redfish/events.js';
 import { CloseCode, StreamError } from './auth.js';
-import { cappedStream, intParam, onlyParams, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
+import { cappedStream, drainWaiter, intParam, onlyParams, type Peer, type StreamContext, type StreamDef, type StreamHandle } from './peer.js';
 
 export const EVENTS_PATH = '/ws/events';
 export const EVENT_BUFFER_LIMIT = 64 * 1024;
@@ -37,7 +37,6 @@ export function openEventStream(svc: EventService, ctx: StreamContext, peer: Pee
   /** The last seq this stream has dealt with (sent or filtered out). */
   let last = since === undefined ? latest() : Math.min(since, latest());
   let paused = false;
-  let timer: TimerHandle | undefined;
   let closed = false;
 
   const send = (m: EventMessage): void => peer.send(JSON.stringify(m));
@@ -56,16 +55,10 @@ export function openEventStream(svc: EventService, ctx: StreamContext, peer: Pee
     }
     paused = false;
   };
+  const drained = drainWaiter(clock, EVENT_RESUME_POLL_MS, slow, () => catchUp());
   const pause = (): void => {
     paused = true;
-    if (timer || closed) return;
-    const poll = (): void => {
-      timer = undefined;
-      if (closed) return;
-      if (slow()) timer = clock.setTimeout(poll, EVENT_RESUME_POLL_MS);
-      else catchUp();
-    };
-    timer = clock.setTimeout(poll, EVENT_RESUME_POLL_MS);
+    drained.wait();
   };
 
   send({ type: 'ready', lastEventId: String(latest()) });
@@ -80,7 +73,7 @@ export function openEventStream(svc: EventService, ctx: StreamContext, peer: Pee
     close() {
       closed = true;
       off();
-      timer?.cancel();
+      drained.cancel();
     },
   };
 }

@@ -3,7 +3,7 @@
 // client's messages (backpressure both ways).
 // The ws socket is adapted to it in index.ts; tests use FakePeer.
 import type { Bmc } from '../model/bmc.js';
-import type { Clock } from '../model/clock.js';
+import type { Clock, TimerHandle } from '../model/clock.js';
 import type { Host } from '../model/host.js';
 import type { RedfishPrivilege } from '../redfish/privileges.js';
 import type { Principal, RedfishSession } from '../redfish/sessions.js';
@@ -123,6 +123,33 @@ export function perHostStream(opts: {
           h.close();
         },
       };
+    },
+  };
+}
+
+/**
+ * The wait of a stream whose client is slow: polls every `pollMs` until
+ * `slow()` is false, then calls `resume` once. One wait at a time (asking
+ * again while waiting changes nothing); `cancel` ends it for good.
+ */
+export function drainWaiter(clock: Clock, pollMs: number, slow: () => boolean, resume: () => void): { wait(): void; cancel(): void } {
+  let timer: TimerHandle | undefined;
+  let cancelled = false;
+  const poll = (): void => {
+    timer = undefined;
+    if (cancelled) return;
+    if (slow()) timer = clock.setTimeout(poll, pollMs);
+    else resume();
+  };
+  return {
+    wait() {
+      if (timer || cancelled) return;
+      timer = clock.setTimeout(poll, pollMs);
+    },
+    cancel() {
+      cancelled = true;
+      timer?.cancel();
+      timer = undefined;
     },
   };
 }
